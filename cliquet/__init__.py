@@ -1,0 +1,78 @@
+"""Cliquet: a toolkit to build HTTP (micro)services on Pyramid."""
+from importlib.metadata import PackageNotFoundError, version as _distribution_version
+
+from pyramid.settings import aslist
+
+from cliquet._defaults import DEFAULT_SETTINGS
+from cliquet._service import Service
+from cliquet.initialization import (
+    initialize, initialize_cliquet, install_middlewares, load_default_settings,
+)
+from cliquet.logs import logger
+from cliquet.utils import current_resource_name, current_service, follow_subrequest
+
+try:
+    __version__ = _distribution_version("cliquet")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+PROTOCOL_VERSION = "2"
+
+__all__ = [
+    "DEFAULT_SETTINGS", "PROTOCOL_VERSION", "Service", "__version__", "current_resource_name",
+    "current_service", "follow_subrequest", "includeme", "initialize", "initialize_cliquet",
+    "install_middlewares", "load_default_settings", "logger",
+]
+
+
+def add_api_capability(config, identifier, description="", url="", **kw):
+    """Declare a capability, listed by the hello view.
+
+    :raises ValueError: when ``identifier`` is already declared.
+    """
+    capabilities = config.registry.api_capabilities
+    if identifier in capabilities:
+        raise ValueError(f"The '{identifier}' API capability was already registered.")
+    capabilities[identifier] = dict(description=description, url=url, **kw)
+
+
+def includeme(config):
+    """Pyramid include hook: set Cliquet up on ``config``."""
+    from cliquet import authentication, events
+
+    settings = config.get_settings()
+    registry = config.registry
+    registry.heartbeats = {}
+    registry.public_settings = {"batch_max_requests", "readonly"}
+    registry.api_capabilities = {}
+    registry.route_prefix = config.route_prefix
+    config.add_directive("add_api_capability", add_api_capability)
+
+    config.add_request_method(events.get_resource_events, name="get_resource_events")
+    config.add_request_method(events.notify_resource_event, name="notify_resource_event")
+    config.add_subscriber_predicate("for_actions", events.EventActionFilter)
+    config.add_subscriber_predicate("for_resources", events.EventResourceFilter)
+
+    settings.setdefault("handle_exceptions", False)
+    config.include("cornice")
+    config.include("pyramid_tm")
+    Service.init_from_settings(settings)
+
+    for step in aslist(settings["initialization_sequence"]):
+        config.maybe_dotted(step)(config)
+
+    config.add_request_method(follow_subrequest, name="follow_subrequest")
+    config.add_request_method(authentication.prefixed_userid, name="prefixed_userid",
+                              reify=True)
+    config.add_request_method(authentication.get_user_info, name="get_user_info")
+    config.add_request_method(current_resource_name, name="current_resource_name", reify=True)
+    config.add_request_method(current_service, name="current_service", reify=True)
+    config.add_request_method(lambda request: request.matchdict, name="match_dict",
+                              property=True)
+    config.commit()
+
+    for include in aslist(settings["includes"]):
+        config.include(include)
+
+    config.scan("cliquet.views")
+    logger.info(f"{settings['project_name']} {settings['project_version']} starting.")

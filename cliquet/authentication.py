@@ -1,0 +1,83 @@
+"""Authentication: the Basic Auth policy and the prefixed user id."""
+from pyramid import authentication as pyramid_authentication
+from pyramid.authorization import Everyone
+
+from cliquet import utils
+from cliquet.logs import bind_request_context
+
+
+class BasicAuthAuthenticationPolicy(pyramid_authentication.BasicAuthAuthenticationPolicy):
+    """Basic Auth where any credentials are accepted.
+
+    The user id is the HMAC-SHA256 of ``username:password`` keyed with the
+    ``userid_hmac_secret`` setting; the password is never stored. An empty
+    username, a malformed header or another scheme means anonymous.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("check", _accept_any_credentials)
+        kwargs.setdefault("realm", "Realm")
+        super().__init__(*args, **kwargs)
+
+    def effective_principals(self, request):
+        """Only ``system.Everyone``: the security policy adds the rest."""
+        return [Everyone]
+
+    def unauthenticated_userid(self, request):
+        """HMAC user id of the request credentials, computed once per request."""
+        cached = request.__dict__.get("_basicauth_userid", _MISSING)
+        if cached is not _MISSING:
+            return cached
+        userid = None
+        credentials = pyramid_authentication.extract_http_basic_credentials(request)
+        if credentials is not None and credentials.username:
+            secret = str(request.registry.settings["userid_hmac_secret"])
+            userid = utils.hmac_digest(
+                secret, f"{credentials.username}:{credentials.password}"
+            )
+        request.__dict__["_basicauth_userid"] = userid
+        return userid
+
+
+_MISSING = object()
+
+
+def _accept_any_credentials(username, password, request):
+    return []
+
+
+def prefixed_userid(request):
+    """``<authn_type>:<user id>`` of the authenticated user, or ``None``."""
+    if request.authenticated_userid is None:
+        return None
+    authn_type = getattr(request, "authn_type", None)
+    if authn_type is None:
+        return None
+    return f"{authn_type}:{request.selected_userid}"
+
+
+def get_user_info(request) -> dict:
+    """``{"id": <prefixed user id>}`` of the current user."""
+    return {"id": request.prefixed_userid}
+
+
+def setup_multiauth(config) -> None:
+    """Install pyramid_multiauth with the ``multiauth.*`` settings.
+
+    The name of the policy that authenticates a request, lowercased, becomes
+    ``request.authn_type``; the raw user id becomes ``request.selected_userid``.
+    """
+    from pyramid_multiauth import MultiAuthPolicySelected
+
+    config.include("pyramid_multiauth")
+
+    def on_policy_selected(event):
+        request = event.request
+        authn_type = getattr(event.policy, "_pyramid_multiauth_name", None)
+        if authn_type is None:
+            authn_type = event.policy.__class__.__name__.replace("AuthenticationPolicy", "")
+        request.authn_type = authn_type.lower()
+        request.selected_userid = event.userid
+        bind_request_context(uid=event.userid, authn_type=request.authn_type)
+
+    config.add_subscriber(on_policy_selected, MultiAuthPolicySelected)

@@ -1,0 +1,177 @@
+"""Resource events: what was read or changed during a request, and when to tell."""
+import enum
+
+from pyramid.events import NewRequest
+
+from cliquet.logs import logger
+from cliquet.utils import strip_uri_prefix
+
+
+class ACTIONS(enum.Enum):
+    """What happened to the records of a resource."""
+
+    CREATE = "create"
+    DELETE = "delete"
+    READ = "read"
+    UPDATE = "update"
+
+    @staticmethod
+    def from_string_list(elements) -> tuple:
+        """Members named by a list of strings (``["create", "read"]``)."""
+        return tuple(ACTIONS(element) for element in elements)
+
+
+def _build_payload(action, timestamp, request) -> dict:
+    resource_name = request.current_resource_name
+    payload = {
+        "timestamp": timestamp,
+        "action": action.value,
+        "uri": strip_uri_prefix(request.path),
+        "user_id": request.prefixed_userid,
+        "resource_name": resource_name,
+    }
+    for key, value in (request.matchdict or {}).items():
+        payload[f"{resource_name}_id" if key == "id" else key] = value
+    return payload
+
+
+class _ResourceEvent:
+    def __init__(self, action, timestamp, request, payload=None):
+        self.request = request
+        self.payload = payload if payload is not None else _build_payload(
+            action, timestamp, request)
+
+    def __repr__(self):
+        return f"<{self.__class__.__name__} action={self.payload['action']} " \
+               f"uri={self.payload['uri']}>"
+
+
+class ResourceRead(_ResourceEvent):
+    """Records were read; notified before the transaction commits."""
+
+    def __init__(self, action, timestamp, read_records, request, payload=None):
+        super().__init__(action, timestamp, request, payload)
+        self.read_records = read_records
+
+
+class ResourceChanged(_ResourceEvent):
+    """Records were created, updated or deleted; notified inside the transaction.
+
+    A subscriber that raises fails the request and rolls the transaction back.
+    """
+
+    def __init__(self, action, timestamp, impacted_records, request, payload=None):
+        super().__init__(action, timestamp, request, payload)
+        self.impacted_records = impacted_records
+
+
+class AfterResourceRead(ResourceRead):
+    """Notified after a successful commit; subscriber errors are logged."""
+
+
+class AfterResourceChanged(ResourceChanged):
+    """Notified after a successful commit; subscriber errors are logged."""
+
+
+_EVENTS_KEY = "resource_events"
+
+
+def notify_resource_event(request, timestamp, data, action, old=None) -> None:
+    """Stack an event for the current resource, merged per (resource, action)."""
+    if action == ACTIONS.READ:
+        impacted = data if isinstance(data, list) else [data]
+    elif action == ACTIONS.CREATE:
+        impacted = [{"new": data}]
+    elif action == ACTIONS.UPDATE:
+        impacted = [{"new": data, "old": old}]
+    else:
+        records = data if isinstance(data, list) else [data]
+        impacted = [{"old": record} for record in records]
+
+    events = request.bound_data.setdefault(_EVENTS_KEY, {})
+    key = (request.current_resource_name, action)
+    if key in events:
+        existing = events[key]
+        records = existing.read_records if action == ACTIONS.READ else \
+            existing.impacted_records
+        records.extend(impacted)
+        return
+    event_class = ResourceRead if action == ACTIONS.READ else ResourceChanged
+    events[key] = event_class(action, timestamp, impacted, request)
+
+
+def get_resource_events(request, after_commit=False) -> list:
+    """Events stacked during the request (the ``After*`` kinds when ``after_commit``)."""
+    events = list(request.bound_data.get(_EVENTS_KEY, {}).values())
+    if not after_commit:
+        return events
+    converted = []
+    for event in events:
+        if isinstance(event, ResourceRead):
+            converted.append(AfterResourceRead(
+                None, None, event.read_records, event.request, payload=event.payload))
+        else:
+            converted.append(AfterResourceChanged(
+                None, None, event.impacted_records, event.request, payload=event.payload))
+    return converted
+
+
+def _notify_before_commit(request):
+    for event in request.get_resource_events():
+        request.registry.notify(event)
+
+
+def _notify_after_commit(success, request):
+    if not success:
+        return
+    for event in request.get_resource_events(after_commit=True):
+        try:
+            request.registry.notify(event)
+        except Exception:
+            logger.error("Unable to notify", event=repr(event), exc_info=True)
+
+
+def setup_transaction_hook(config) -> None:
+    """Notify resource events around the commit of each top-level request."""
+
+    def on_new_request(event):
+        request = event.request
+        if getattr(request, "parent", None) is not None:
+            return
+        current = request.tm.get()
+        current.addBeforeCommitHook(_notify_before_commit, args=(request,))
+        current.addAfterCommitHook(_notify_after_commit, args=(request,))
+
+    config.add_subscriber(on_new_request, NewRequest)
+
+
+class EventActionFilter:
+    """Subscriber predicate ``for_actions=(ACTIONS.CREATE, ...)``."""
+
+    def __init__(self, actions, config):
+        actions = actions if isinstance(actions, (list, tuple)) else [actions]
+        self.actions = {ACTIONS(a) if not isinstance(a, ACTIONS) else a for a in actions}
+
+    def phash(self):
+        return "for_actions = %s" % ",".join(sorted(a.value for a in self.actions))
+
+    text = phash
+
+    def __call__(self, event):
+        action = event.payload.get("action")
+        return action is not None and ACTIONS(action) in self.actions
+
+
+class EventResourceFilter:
+    """Subscriber predicate ``for_resources=('article', ...)``."""
+
+    def __init__(self, resources, config):
+        self.resources = set(resources if isinstance(resources, (list, tuple)) else [resources])
+
+    def phash(self):
+        return "for_resources = %s" % ",".join(sorted(self.resources))
+
+    text = phash
+
+    def __call__(self, event):
+        return event.payload.get("resource_name") in self.resources

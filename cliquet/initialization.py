@@ -1,0 +1,363 @@
+"""The initialization sequence: small ``setup_*(config)`` steps and ``initialize``.
+
+Each step is named by dotted path in the ``initialization_sequence`` setting,
+so an application can drop, reorder or replace any of them.
+"""
+import os
+import time
+import warnings
+from datetime import datetime
+
+from dateutil import parser as dateparser
+from pyramid.events import NewRequest, NewResponse
+from pyramid.exceptions import ConfigurationError
+from pyramid.httpexceptions import HTTPGone, HTTPTemporaryRedirect
+from pyramid.interfaces import IRendererFactory
+from pyramid.renderers import JSON as JSONRenderer
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.settings import asbool, aslist
+
+from cliquet import errors, utils
+from cliquet.logs import (
+    bind_request_context, configure as configure_logging, iso_now, logger,
+    reset_request_context,
+)
+
+JSON_CONTENT_TYPE = "application/json"
+
+
+def setup_request_bound_data(config) -> None:
+    """``request.bound_data``: a dict shared by a request and its batch subrequests."""
+
+    def bound_data(request):
+        parent = getattr(request, "parent", None)
+        return parent.bound_data if parent is not None else {}
+
+    config.add_request_method(bound_data, name="bound_data", reify=True)
+
+
+def setup_json_serializer(config) -> None:
+    """Render views with the fast JSON encoder (no slash escaping)."""
+    renderer = JSONRenderer(serializer=utils.json_serializer)
+    config.add_renderer("json", renderer)
+    cornice_renderer = config.registry.queryUtility(IRendererFactory, name="cornicejson")
+    if cornice_renderer is not None:
+        cornice_renderer.serializer = utils.json_serializer
+
+    def force_json_charset(event):
+        response = event.response
+        if response.content_type == JSON_CONTENT_TYPE and not response.charset:
+            response.headers["Content-Type"] = "application/json; charset=UTF-8"
+
+    config.add_subscriber(force_json_charset, NewResponse)
+
+
+def setup_logging(config) -> None:
+    """Structured logs: the configured renderer and one summary line per request."""
+    settings = config.get_settings()
+    renderer_class = config.maybe_dotted(settings["logging_renderer"])
+    configure_logging(renderer_class(settings))
+
+    def on_new_request(event):
+        request = event.request
+        # Subrequests of a batch log through their parent.
+        if getattr(request, "parent", None) is not None:
+            return
+        request.received_at = time.perf_counter()
+        reset_request_context(
+            agent=request.headers.get("User-Agent"),
+            path=request.path,
+            method=request.method,
+            querystring=dict(request.GET),
+            lang=request.headers.get("Accept-Language"),
+            uid=None,
+            authn_type=None,
+            errno=None,
+        )
+
+    def on_new_response(event):
+        request = event.request
+        if getattr(request, "parent", None) is not None:
+            return
+        started = getattr(request, "received_at", None)
+        duration = int((time.perf_counter() - started) * 1000) if started else None
+        bind_request_context(time=iso_now(), code=event.response.status_code, t=duration)
+        logger.info("request.summary")
+
+    config.add_subscriber(on_new_request, NewRequest)
+    config.add_subscriber(on_new_response, NewResponse)
+
+
+def _setup_backend(config, kind: str, base_class_path: str):
+    settings = config.get_settings()
+    backend_name = settings.get(f"{kind}_backend")
+    if not backend_name:
+        return None
+    try:
+        backend_module = config.maybe_dotted(backend_name)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"Cannot load {kind} backend {backend_name!r} ({kind}_backend setting): {exc}. "
+            "PostgreSQL backends need `pip install cliquet[postgresql]`."
+        ) from exc
+    backend = backend_module.load_from_config(config)
+    base_class = config.maybe_dotted(base_class_path)
+    if not isinstance(backend, base_class):
+        raise ConfigurationError(f"Invalid {kind} backend: {backend}")
+    heartbeat = config.maybe_dotted(base_class_path.rsplit(".", 1)[0] + ".heartbeat")
+    config.registry.heartbeats[kind] = heartbeat(backend)
+    return backend
+
+
+def setup_storage(config) -> None:
+    """Load the ``storage_backend`` and the ``id_generator``."""
+    settings = config.get_settings()
+    id_generator = config.maybe_dotted(settings["id_generator"])
+    config.registry.id_generator = id_generator()
+    storage = _setup_backend(config, "storage", "cliquet.storage.StorageBase")
+    if storage is not None:
+        config.registry.storage = storage
+
+
+def setup_permission(config) -> None:
+    """Load the ``permission_backend``."""
+    permission = _setup_backend(config, "permission", "cliquet.permission.PermissionBase")
+    if permission is not None:
+        config.registry.permission = permission
+
+
+def setup_cache(config) -> None:
+    """Load the ``cache_backend``."""
+    cache = _setup_backend(config, "cache", "cliquet.cache.CacheBase")
+    if cache is not None:
+        config.registry.cache = cache
+
+
+def setup_requests_scheme(config) -> None:
+    """Force the scheme and host of generated URLs (``http_scheme``, ``http_host``)."""
+    settings = config.get_settings()
+    http_scheme = settings["http_scheme"]
+    http_host = settings["http_host"]
+    if not (http_scheme or http_host):
+        return
+
+    def on_new_request(event):
+        if http_scheme:
+            event.request.scheme = http_scheme
+        if http_host:
+            event.request.host = http_host
+
+    config.add_subscriber(on_new_request, NewRequest)
+
+
+def setup_vary_headers(config) -> None:
+    """``Vary`` header on every response (``vary`` setting, default ``Authorization``)."""
+    vary = aslist(config.get_settings().get("vary", "Authorization"))
+
+    def on_new_response(event):
+        event.response.vary = vary
+
+    config.add_subscriber(on_new_response, NewResponse)
+
+
+def setup_version_redirection(config) -> None:
+    """Redirect URLs without the version prefix to the versioned ones (307)."""
+    settings = config.get_settings()
+    if not asbool(settings["version_prefix_redirect_enabled"]):
+        return
+    route_prefix = config.route_prefix
+
+    def redirect_to_version(request):
+        quoted_path = request.path_url[len(request.application_url):]
+        location = f"{request.application_url}/{route_prefix}{quoted_path}"
+        if request.query_string:
+            location += "?" + request.query_string
+        raise HTTPTemporaryRedirect(location)
+
+    previous_prefix, config.route_prefix = config.route_prefix, None
+    try:
+        config.add_route(name="redirect_to_version", pattern=r"/{path:(?!v[0-9]+)[^\r\n]*}")
+    finally:
+        config.route_prefix = previous_prefix
+    config.add_view(view=redirect_to_version, route_name="redirect_to_version",
+                    permission=NO_PERMISSION_REQUIRED)
+
+
+def setup_deprecation(config) -> None:
+    """End of service: ``Alert`` header before the ``eos`` date, 410 after."""
+    settings = config.get_settings()
+    eos = settings["eos"]
+    if not eos:
+        return
+    eos_date = dateparser.parse(str(eos)).replace(tzinfo=None)
+    alert = {
+        "message": settings["eos_message"],
+        "url": settings["eos_url"] or settings["project_docs"],
+    }
+
+    soft_eol_alert = errors.alert_header("soft-eol", **alert)
+
+    def add_soft_eol_alert(request, response):
+        response.headers["Alert"] = soft_eol_alert
+
+    def on_new_request(event):
+        if eos_date > datetime.now():
+            event.request.add_response_callback(add_soft_eol_alert)
+            return
+        response = errors.http_error(
+            HTTPGone(),
+            errno=errors.ERRORS.SERVICE_DEPRECATED,
+            message="The service you are trying to connect no longer exists at this location.",
+        )
+        response.headers["Alert"] = errors.alert_header("hard-eol", **alert)
+        raise response
+
+    config.add_subscriber(on_new_request, NewRequest)
+
+
+def setup_authentication(config) -> None:
+    """Authentication policies from ``multiauth.*`` settings (pyramid_multiauth)."""
+    from cliquet.authentication import setup_multiauth
+
+    setup_multiauth(config)
+
+
+def setup_backoff(config) -> None:
+    """``Backoff`` header on every response when the ``backoff`` setting is set."""
+    backoff = config.get_settings()["backoff"]
+    if backoff is None or backoff == "":
+        return
+    value = str(backoff)
+
+    def on_new_response(event):
+        event.response.headers["Backoff"] = value
+
+    config.add_subscriber(on_new_response, NewResponse)
+
+
+def setup_statsd(config) -> None:
+    """StatsD client when ``statsd_url`` is set; nothing at all otherwise."""
+    settings = config.get_settings()
+    config.registry.statsd = None
+    if not settings["statsd_url"]:
+        return
+    from cliquet import statsd
+
+    config.registry.statsd = statsd.load_from_config(config)
+    statsd.instrument(config)
+
+
+def setup_listeners(config) -> None:
+    """Event listeners named in the ``event_listeners`` setting."""
+    from cliquet.listeners import setup_listeners as _setup_listeners
+
+    _setup_listeners(config)
+
+
+def install_middlewares(app, settings=None):
+    """Wrap the WSGI ``app`` with New Relic and the profiler when enabled."""
+    from cliquet import middlewares
+
+    return middlewares.install(app, settings)
+
+
+def _text_settings(defaults: dict) -> set:
+    """Names of settings that stay text (their default is a string)."""
+    names = {key for key, value in defaults.items() if isinstance(value, str)}
+    return names | {"http_api_version", "project_version", "project_name"}
+
+
+def _env_name(key: str) -> str:
+    return key.replace(".", "_").replace("-", "_").upper()
+
+
+def load_default_settings(config, default_settings: dict, environ=None) -> None:
+    """Apply defaults, resolve prefixed spellings and environment overrides.
+
+    A setting may be written ``name``, ``cliquet.name`` or ``<project>.name``;
+    it is stored under its unprefixed name. Environment variables ``NAME``,
+    ``<PROJECT>_NAME`` then ``CLIQUET_NAME`` override it (later wins). Values
+    are coerced with :func:`cliquet.utils.native_value`, except settings whose
+    default is text (names, versions, secrets, URLs), which stay text.
+
+    :raises ValueError: when two spellings of a setting disagree.
+    """
+    environ = os.environ if environ is None else environ
+    settings = config.get_settings()
+    project_name = settings.get("project_name") or ""
+    prefixes = ["cliquet."] + ([f"{project_name}."] if project_name else [])
+    text_settings = _text_settings(default_settings)
+
+    def unprefixed(key):
+        for prefix in prefixes:
+            if key.startswith(prefix):
+                return key[len(prefix):]
+        return key
+
+    spellings = {}
+    for key in list(settings):
+        spellings.setdefault(unprefixed(key), []).append(key)
+
+    for keys in spellings.values():
+        if len({str(settings[key]) for key in keys}) > 1:
+            names = "', '".join(sorted(keys))
+            raise ValueError(f"Settings '{names}' are in conflict.")
+
+    for name, default in default_settings.items():
+        if name not in spellings:
+            settings[name] = default
+            spellings[name] = [name]
+
+    for name, keys in spellings.items():
+        value = settings[keys[0]]
+        env_names = [name] + ([f"{project_name}_{name}"] if project_name else [])
+        for env_name in env_names + [f"cliquet_{name}"]:
+            value = environ.get(_env_name(env_name), value)
+        settings[name] = value if name in text_settings else utils.native_value(value)
+
+
+def initialize(config, version=None, project_name="", default_settings=None):
+    """Turn the Pyramid ``config`` into a Cliquet service.
+
+    :param version: the project version, unless the ``project_version`` setting is set.
+    :param project_name: the project name, unless the ``project_name`` setting is set.
+    :param default_settings: defaults of the application, overriding Cliquet's.
+    :raises pyramid.exceptions.ConfigurationError: when the project version is missing.
+    """
+    from cliquet._defaults import DEFAULT_SETTINGS
+
+    settings = config.get_settings()
+    project_name = (
+        settings.pop("cliquet.project_name", None) or settings.get("project_name")
+        or project_name
+    )
+    settings["project_name"] = project_name
+    defaults = dict(DEFAULT_SETTINGS)
+    defaults.update(default_settings or {})
+    load_default_settings(config, defaults)
+    settings = config.get_settings()
+    if not settings["project_name"]:
+        warnings.warn("No value specified for `project_name`")
+
+    project_version = settings.get("project_version") or version
+    if not project_version:
+        raise ConfigurationError(
+            "Missing mandatory setting 'project_version' "
+            "(or the `version` argument of cliquet.initialize())."
+        )
+    project_version = settings["project_version"] = str(project_version)
+    http_api_version = settings.get("http_api_version")
+    if not http_api_version:
+        http_api_version = ".".join(project_version.split(".")[:2])
+    http_api_version = settings["http_api_version"] = str(http_api_version)
+    api_version = "v" + http_api_version.split(".")[0]
+
+    config.include("cliquet", route_prefix=api_version)
+    config.route_prefix = api_version
+
+
+def initialize_cliquet(*args, **kwargs):
+    """Deprecated alias of :func:`initialize`."""
+    warnings.warn("cliquet.initialize_cliquet is deprecated; use cliquet.initialize instead.",
+                  DeprecationWarning, stacklevel=2)
+    return initialize(*args, **kwargs)

@@ -1,0 +1,64 @@
+"""Event listeners: plug a reaction to resource events from the settings."""
+from pyramid.settings import aslist
+
+from cliquet.events import ACTIONS, ResourceChanged, ResourceRead
+
+_DEFAULT_ACTIONS = "create update delete"
+
+
+class ListenerBase:
+    """Base class of listeners: called with each matching resource event."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __call__(self, event):
+        """React to ``event`` (a :class:`cliquet.events.ResourceChanged` or ``ResourceRead``)."""
+        raise NotImplementedError()
+
+
+def setup_listeners(config) -> None:
+    """Load every listener of the ``event_listeners`` setting and subscribe it.
+
+    ``event_listeners = queue`` with ``event_listeners.queue.use = <module>``,
+    or a dotted module path directly; each module exposes
+    ``load_from_config(config, prefix)``. Per listener, ``actions`` (default
+    ``create update delete``) and ``resources`` (default: all) filter events.
+    """
+    settings = config.get_settings()
+    for name in aslist(settings.get("event_listeners", "")):
+        if "." in name:
+            module_path, key = name, name.rsplit(".", 1)[-1]
+        else:
+            key = name
+            module_path = settings[f"event_listeners.{name}.use"]
+        prefix = f"event_listeners.{key}."
+        listener = config.maybe_dotted(module_path).load_from_config(config, prefix)
+        listener = _timed(config, key, listener)
+
+        actions = ACTIONS.from_string_list(aslist(settings.get(prefix + "actions",
+                                                               _DEFAULT_ACTIONS)))
+        options = {}
+        resources = aslist(settings.get(prefix + "resources", ""))
+        if resources:
+            options["for_resources"] = tuple(resources)
+
+        changes = tuple(a for a in actions if a != ACTIONS.READ)
+        if changes:
+            config.add_subscriber(listener, ResourceChanged, for_actions=changes, **options)
+        if ACTIONS.READ in actions:
+            config.add_subscriber(listener, ResourceRead, for_actions=(ACTIONS.READ,),
+                                  **options)
+
+
+def _timed(config, name, listener):
+    statsd = getattr(config.registry, "statsd", None)
+    if statsd is None:
+        return listener
+    key = f"listeners.{name}"
+
+    def timed_listener(event):
+        with statsd.timer(key):
+            listener(event)
+
+    return timed_listener

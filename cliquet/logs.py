@@ -1,0 +1,143 @@
+"""Structured logging: the shared logger, request context and renderers."""
+import os
+import platform
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+import structlog
+from structlog.contextvars import bind_contextvars, clear_contextvars
+
+from cliquet.utils import json, msec_time
+
+logger = structlog.get_logger("cliquet")
+
+
+def bind_request_context(**fields) -> None:
+    """Bind ``fields`` to the log context of the current request."""
+    bind_contextvars(**fields)
+
+
+def reset_request_context(**fields) -> None:
+    """Start a fresh log context for a new request."""
+    clear_contextvars()
+    bind_contextvars(**fields)
+
+
+def configure(renderer, level_filter: bool = True) -> None:
+    """Route structlog events through the standard ``logging`` module.
+
+    ``renderer`` turns an event dict into the final line. Handlers, levels
+    and Sentry integration are configured with standard ``logging``.
+    """
+    processors = [structlog.contextvars.merge_contextvars]
+    if level_filter:
+        processors.append(structlog.stdlib.filter_by_level)
+    processors += [
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        renderer,
+    ]
+    structlog.configure(
+        processors=processors,
+        context_class=dict,
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+_RESET = "\x1b[0m"
+_BRIGHT = "\x1b[1m"
+_YELLOW = "\x1b[33m"
+_CYAN = "\x1b[36m"
+_MAGENTA = "\x1b[35m"
+
+_REQUEST_FIELDS = ("method", "path", "querystring", "code", "t")
+
+
+class ClassicLogRenderer:
+    """One coloured human readable line, for development.
+
+    ``"GET   /v1/articles?_sort=title" 200 (3 ms) request.summary uid=… nb_records=2``
+    """
+
+    def __init__(self, settings=None):
+        self.settings = settings or {}
+
+    def __call__(self, logger, name, event_dict):
+        event = event_dict.pop("event", "")
+        if "path" in event_dict:
+            method = event_dict.pop("method", None) or "?"
+            path = event_dict.pop("path")
+            querystring = event_dict.pop("querystring", None)
+            code = event_dict.pop("code", None)
+            duration = event_dict.pop("t", None)
+            if querystring:
+                path += "?" + urlencode(querystring, doseq=True)
+            pattern = (
+                f'{_BRIGHT}"{method:<5} {path}"{_RESET} '
+                f"{_YELLOW}{'?' if code is None else code} "
+                f"({'?' if duration is None else duration} ms){_RESET} {event}"
+            )
+        else:
+            pattern = f"{event}"
+        extra = " ".join(
+            f"{_CYAN}{key}{_RESET}={_MAGENTA}{value}{_RESET}"
+            for key, value in sorted(event_dict.items())
+            if value is not None and key not in _REQUEST_FIELDS
+        )
+        return f"{pattern} {extra}" if extra else pattern
+
+
+_SYSLOG_LEVELS = {
+    "critical": 0,
+    "fatal": 0,
+    "exception": 2,
+    "error": 2,
+    "warning": 4,
+    "warn": 4,
+    "info": 6,
+    "debug": 7,
+}
+
+
+class MozillaHekaRenderer:
+    """One JSON object per line, in the MozLog format, for production."""
+
+    ENV_VERSION = "2.0"
+
+    def __init__(self, settings=None):
+        settings = settings or {}
+        self.appname = settings.get("project_name", "")
+        self.hostname = os.environ.get("HOSTNAME") or platform.node()
+        self.pid = os.getpid()
+
+    def __call__(self, logger, name, event_dict):
+        fields = dict(event_dict)
+        record = {
+            "Timestamp": msec_time() * 1_000_000,
+            "Logger": self.appname,
+            "Type": fields.pop("event", ""),
+            "Hostname": self.hostname,
+            "Severity": _SYSLOG_LEVELS.get(name, 6),
+            "Pid": self.pid,
+            "EnvVersion": self.ENV_VERSION,
+        }
+        for key in record:
+            if key in fields:
+                record[key] = fields.pop(key)
+        record["Fields"] = {key: _heka_value(value) for key, value in fields.items()}
+        return json.dumps(record)
+
+
+def _heka_value(value):
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)) and not all(isinstance(v, str) for v in value):
+        return json.dumps(value)
+    return value
+
+
+def iso_now() -> str:
+    """Current server time in ISO 8601."""
+    return datetime.now(timezone.utc).isoformat()

@@ -1,0 +1,79 @@
+"""StatsD metrics: timers around backends and views, counters per user."""
+import types
+from urllib.parse import urlparse
+
+from pyramid.events import NewResponse
+
+from cliquet import utils
+
+
+class Client:
+    """Thin wrapper of :class:`statsd.StatsClient` with Cliquet's helpers."""
+
+    def __init__(self, host, port, prefix):
+        try:
+            import statsd
+        except ImportError as exc:
+            raise ImportWarning(
+                "statsd_url is set but the statsd package is missing: "
+                "pip install cliquet[monitoring]") from exc
+        self._client = statsd.StatsClient(host, port, prefix=prefix)
+
+    def watch_execution_time(self, obj, prefix="", classname=None) -> None:
+        """Time every public method of ``obj`` as ``<prefix>.<classname>.<method>``."""
+        classname = classname or utils.classname(obj)
+        for name in dir(obj):
+            if name.startswith("_"):
+                continue
+            method = getattr(obj, name)
+            if isinstance(method, types.MethodType):
+                setattr(obj, name, self.timer(f"{prefix}.{classname}.{name}")(method))
+
+    def timer(self, key):
+        """A timer usable as decorator or context manager."""
+        return self._client.timer(key)
+
+    def count(self, key, count=1, unique=None) -> None:
+        """Increment counter ``key``, or add ``unique`` to the set metric ``key``."""
+        if unique is None:
+            self._client.incr(key, count=count)
+        else:
+            self._client.set(key, unique)
+
+
+def statsd_count(request, count_key) -> None:
+    """Increment ``count_key`` when StatsD is enabled; a no-op otherwise."""
+    statsd = request.registry.statsd
+    if statsd is not None:
+        statsd.count(count_key)
+
+
+def load_from_config(config) -> Client:
+    """Client for ``statsd_url``, prefixed by the project name (else ``statsd_prefix``)."""
+    settings = config.get_settings()
+    uri = urlparse(settings["statsd_url"])
+    prefix = settings["project_name"] or settings["statsd_prefix"]
+    return Client(uri.hostname, uri.port, prefix)
+
+
+def instrument(config) -> None:
+    """Time the backends and authentication policies; count views and users."""
+    registry = config.registry
+    client = registry.statsd
+    for kind in ("storage", "cache", "permission"):
+        backend = getattr(registry, kind, None)
+        if backend is not None:
+            client.watch_execution_time(backend, prefix=kind)
+
+    def on_new_response(event):
+        request = event.request
+        if getattr(request, "parent", None) is None:
+            userid = request.prefixed_userid if request.authenticated_userid else None
+            if userid:
+                client.count("users", unique=userid)
+                client.count(f"authn_type.{request.authn_type}")
+        service = request.current_service
+        if service is not None:
+            client.count(f"view.{service.name}.{request.method}")
+
+    config.add_subscriber(on_new_response, NewResponse)

@@ -1,0 +1,1 @@
+"""Compatibility package: Cliquet 3.1 applications import ``cliquet.tests.support``."""

@@ -1,0 +1,275 @@
+"""Helpers shared by Cliquet and the applications built on it."""
+import ast
+import base64
+import enum
+import hashlib
+import hmac
+import os
+import re
+import time
+from binascii import hexlify
+
+import colander
+import orjson
+from cornice.util import current_service as cornice_current_service
+
+
+class _FastJSON:
+    """A ``json``-like namespace backed by :mod:`orjson`.
+
+    ``dumps`` returns text and never escapes forward slashes.
+    """
+
+    @staticmethod
+    def loads(value, **kwargs):
+        if isinstance(value, str):
+            value = value.encode("utf-8")
+        return orjson.loads(value)
+
+    @staticmethod
+    def dumps(value, **kwargs) -> str:
+        option = orjson.OPT_NON_STR_KEYS
+        if kwargs.get("sort_keys"):
+            option |= orjson.OPT_SORT_KEYS
+        if kwargs.get("indent"):
+            option |= orjson.OPT_INDENT_2
+        return orjson.dumps(value, default=_json_default, option=option).decode("utf-8")
+
+
+def _json_default(value):
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
+json = _FastJSON()
+
+
+def json_serializer(value, **kwargs) -> str:
+    """Serialize ``value`` to JSON text, without escaping slashes."""
+    return json.dumps(value)
+
+
+class COMPARISON(str, enum.Enum):
+    """Comparison operators of collection filters."""
+
+    LT = "<"
+    MIN = ">="
+    MAX = "<="
+    NOT = "!="
+    EQ = "=="
+    GT = ">"
+    IN = "in"
+    EXCLUDE = "exclude"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def msec_time() -> int:
+    """Current epoch time in milliseconds (floored)."""
+    return int(time.time() * 1000.0)
+
+
+def classname(obj) -> str:
+    """Lowercased class name of an instance."""
+    return obj.__class__.__name__.lower()
+
+
+def strip_whitespace(v):
+    """Remove surrounding spaces, tabs and newlines (Colander null untouched)."""
+    return v.strip(" \t\n\r") if v is not colander.null else v
+
+
+def merge_dicts(a: dict, b: dict) -> None:
+    """Recursively copy the keys of ``b`` into ``a`` without overwriting."""
+    for key, value in b.items():
+        if isinstance(value, dict):
+            merge_dicts(a.setdefault(key, {}), value)
+        else:
+            a.setdefault(key, value)
+
+
+def random_bytes_hex(bytes_length: int) -> str:
+    """Hexadecimal text of ``bytes_length`` random bytes."""
+    return hexlify(os.urandom(bytes_length)).decode("utf-8")
+
+
+_TRUE_VALUES = ("true", "yes", "on")
+_FALSE_VALUES = ("false", "no", "off")
+
+
+def native_value(value):
+    """Coerce a string to the Python value it spells.
+
+    ``true``/``yes``/``on`` (any case) give ``True``, ``false``/``no``/``off``
+    give ``False``; otherwise a Python literal is tried (``12``, ``1.5``,
+    ``"x"``, ``[1, 2]``, ``None``) and an unparsable string stays a string.
+    Non-string values are returned unchanged.
+    """
+    if not isinstance(value, str):
+        return value
+    lowered = value.lower()
+    if lowered in _TRUE_VALUES:
+        return True
+    if lowered in _FALSE_VALUES:
+        return False
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return value
+
+
+def read_env(key: str, value, environ=None):
+    """Value of the environment variable named after ``key``, else ``value``.
+
+    The variable name is ``key`` uppercased with ``.`` and ``-`` replaced by
+    ``_``; the result is passed through :func:`native_value`.
+    """
+    environ = os.environ if environ is None else environ
+    envkey = key.replace(".", "_").replace("-", "_").upper()
+    return native_value(environ.get(envkey, value))
+
+
+def encode64(content: str, encoding: str = "utf-8") -> str:
+    """Standard base64 text of ``content``."""
+    return base64.b64encode(content.encode(encoding)).decode(encoding)
+
+
+def decode64(encoded: str, encoding: str = "utf-8") -> str:
+    """Decode standard base64 text (raises ``ValueError`` when malformed)."""
+    return base64.b64decode(encoded.encode(encoding), validate=False).decode(encoding)
+
+
+def hmac_digest(secret, message: str, encoding: str = "utf-8") -> str:
+    """Lowercase hex HMAC-SHA256 of ``message`` keyed with ``secret``."""
+    if isinstance(secret, str):
+        secret = secret.encode(encoding)
+    return hmac.new(secret, message.encode(encoding), hashlib.sha256).hexdigest()
+
+
+def dict_subset(d: dict, keys) -> dict:
+    """Projection of ``d`` on ``keys``; dotted keys select nested fields.
+
+    When an intermediate value is not an object, the whole value is kept.
+    """
+    result = {}
+    for key in keys:
+        root, _, rest = key.partition(".")
+        if root not in d:
+            continue
+        value = d[root]
+        if rest and isinstance(value, dict):
+            nested = dict_subset(value, [rest])
+            existing = result.get(root)
+            if isinstance(existing, dict):
+                _deep_update(existing, nested)
+            elif root not in result:
+                result[root] = nested
+        else:
+            result[root] = value
+    return result
+
+
+def _deep_update(target: dict, extra: dict) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _deep_update(target[key], value)
+        else:
+            target[key] = value
+
+
+_URI_PREFIX = re.compile(r"^/v\d+")
+
+
+def strip_uri_prefix(path: str) -> str:
+    """Remove a leading ``/v<digits>`` from ``path``."""
+    return _URI_PREFIX.sub("", path, count=1)
+
+
+def encode_header(value, encoding: str = "utf-8") -> str:
+    """Native string of a header value."""
+    if isinstance(value, bytes):
+        return value.decode(encoding)
+    return value
+
+
+def decode_header(value, encoding: str = "utf-8") -> str:
+    """Unicode text of a header value."""
+    if isinstance(value, bytes):
+        return value.decode(encoding)
+    return value
+
+
+def current_service(request):
+    """The Cornice service of the matched route, or ``None``."""
+    return cornice_current_service(request)
+
+
+def current_resource_name(request):
+    """Registered name of the resource behind the current request, or ``None``."""
+    service = current_service(request)
+    return getattr(service, "resource_name", None)
+
+
+def reapply_cors(request, response):
+    """Add the CORS headers to a response built outside the normal view flow."""
+    service = getattr(request, "current_service", None)
+    if service is not None and service.cors_enabled:
+        from cornice.cors import apply_cors_post_request
+
+        request.info["cors_checked"] = False
+        response = apply_cors_post_request(service, request, response)
+    else:
+        _allow_origin_from_settings(request, response)
+    if "Access-Control-Expose-Headers" not in response.headers:
+        from cliquet._service import Service
+
+        exposed = ", ".join(Service.default_cors_headers)
+        response.headers["Access-Control-Expose-Headers"] = exposed
+    return response
+
+
+def _allow_origin_from_settings(request, response) -> None:
+    # Outside services, wildcard patterns are not applied (PROTOCOL §1.5 quirk).
+    settings = request.registry.settings
+    origin = request.headers.get("Origin")
+    if origin:
+        allowed = settings.get("cors_origins") or ""
+        allowed = allowed.split() if isinstance(allowed, str) else list(allowed)
+        if "*" in allowed or origin in allowed:
+            response.headers["Access-Control-Allow-Origin"] = origin
+
+
+def follow_subrequest(request, subrequest, **kwargs):
+    """Invoke ``subrequest``, rendering error views and following one redirect.
+
+    :returns: ``(response, final_subrequest)``.
+    :raises Exception: errors that render as 5xx (or do not render) propagate.
+    """
+    from pyramid import httpexceptions
+    from pyramid.request import Request, apply_request_extensions
+
+    try:
+        try:
+            return request.invoke_subrequest(subrequest, **kwargs), subrequest
+        except Exception as exc:
+            response = subrequest.invoke_exception_view()
+            if response is None or response.status_code >= 500:
+                raise exc
+            if not 300 <= response.status_code < 400:
+                return response, subrequest
+            raise httpexceptions.HTTPTemporaryRedirect(response.headers["Location"]) from exc
+    except httpexceptions.HTTPRedirection as redirect:
+        location = redirect.headers["Location"]
+        redirected = Request.blank(
+            path=location, headers=dict(subrequest.headers), POST=subrequest.body,
+            method=subrequest.method,
+        )
+        redirected.registry = request.registry
+        apply_request_extensions(redirected)
+        redirected.parent = getattr(subrequest, "parent", None)
+        redirected.bound_data = subrequest.bound_data
+        return request.invoke_subrequest(redirected, **kwargs), redirected

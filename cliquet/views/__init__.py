@@ -1,0 +1,1 @@
+"""Cliquet's own endpoints: hello, heartbeats, batch and the error views."""

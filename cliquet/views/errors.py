@@ -1,0 +1,140 @@
+"""Error views: every error leaves as the protocol's JSON envelope, with CORS."""
+from pyramid import httpexceptions
+from pyramid.security import forget
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+
+from cliquet.errors import ERRORS, JSON_CONTENT_TYPE, http_error
+from cliquet.logs import logger
+from cliquet.storage.exceptions import BackendError
+from cliquet.utils import reapply_cors
+
+_BACKEND_MESSAGE = ("Service temporary unavailable due to overloading or maintenance, "
+                    "please retry later.")
+
+
+def _is_json(response) -> bool:
+    return (response.content_type or "").startswith("application/json")
+
+
+def _with_retry_after(request, response):
+    if response.status_code in (503, 429):
+        response.headers.setdefault(
+            "Retry-After", str(request.registry.settings["retry_after_seconds"]))
+    return response
+
+
+@forbidden_view_config()
+def authorization_required(response, request):
+    """401 when anonymous (with ``WWW-Authenticate``), 403 otherwise."""
+    if not request.authenticated_userid:
+        error = http_error(
+            httpexceptions.HTTPUnauthorized(),
+            errno=ERRORS.MISSING_AUTH_TOKEN,
+            message="Please authenticate yourself to use this endpoint.",
+        )
+        for name, value in forget(request):
+            error.headers.add(name, value)
+        return reapply_cors(request, error)
+    error = http_error(
+        httpexceptions.HTTPForbidden(),
+        errno=ERRORS.FORBIDDEN,
+        message="This user cannot access this resource.",
+    )
+    return reapply_cors(request, error)
+
+
+@notfound_view_config()
+def page_not_found(response, request):
+    """Redirect trailing slashes, report unknown versions and unknown URLs."""
+    settings = request.registry.settings
+    route_prefix = request.registry.route_prefix
+    if _is_json(response) and response.status_code == 404 and response.body:
+        return reapply_cors(request, response)
+
+    path = request.path
+    if not path.startswith(f"/{route_prefix}"):
+        error = http_error(
+            httpexceptions.HTTPNotFound(),
+            errno=ERRORS.VERSION_NOT_AVAILABLE,
+            message="The requested protocol version is not available on this server.",
+        )
+        return reapply_cors(request, error)
+
+    if settings["trailing_slash_redirect_enabled"]:
+        target = None
+        if path == f"/{route_prefix}":
+            target = f"{request.application_url}/{route_prefix}/"
+        elif path.endswith("/"):
+            quoted = request.path_url[len(request.application_url):]
+            target = request.application_url + quoted.rstrip("/")
+        if target is not None:
+            if request.query_string:
+                target += "?" + request.query_string
+            return httpexceptions.HTTPTemporaryRedirect(target)
+
+    error = http_error(
+        httpexceptions.HTTPNotFound(),
+        errno=ERRORS.MISSING_RESOURCE,
+        message="The resource you are looking for could not be found.",
+    )
+    return reapply_cors(request, error)
+
+
+@exception_view_config(httpexceptions.HTTPMethodNotAllowed)
+def method_not_allowed(context, request):
+    """405 with errno 115 and the ``Allow`` header of the service."""
+    if _is_json(context):
+        return reapply_cors(request, context)
+    allow = context.headers.get("Allow")
+    error = http_error(
+        httpexceptions.HTTPMethodNotAllowed(),
+        errno=ERRORS.METHOD_NOT_ALLOWED,
+        message="Method not allowed on this endpoint.",
+    )
+    if allow:
+        error.headers["Allow"] = allow
+    return reapply_cors(request, error)
+
+
+@exception_view_config(BackendError)
+def service_unavailable(context, request):
+    """A backend failure: 503 errno 201 with ``Retry-After``; logged as critical."""
+    logger.critical(str(context), exc_info=context)
+    error = http_error(
+        httpexceptions.HTTPServiceUnavailable(),
+        errno=ERRORS.BACKEND,
+        message=_BACKEND_MESSAGE,
+    )
+    return reapply_cors(request, _with_retry_after(request, error))
+
+
+@exception_view_config(httpexceptions.HTTPException)
+def http_exception(context, request):
+    """Other HTTP errors and redirects: JSON ones pass through, others get an envelope."""
+    if context.status_code < 400:
+        return context
+    if _is_json(context):
+        context.headers["Content-Type"] = JSON_CONTENT_TYPE
+        return reapply_cors(request, _with_retry_after(request, context))
+    if context.status_code == 503:
+        error = http_error(httpexceptions.HTTPServiceUnavailable(), errno=ERRORS.BACKEND,
+                           message=_BACKEND_MESSAGE)
+    else:
+        error = http_error(httpexceptions.exception_response(context.status_code))
+    for name in ("Allow", "Location", "WWW-Authenticate"):
+        if name in context.headers:
+            error.headers[name] = context.headers[name]
+    return reapply_cors(request, _with_retry_after(request, error))
+
+
+@exception_view_config(Exception)
+def error(context, request):
+    """Unexpected exception: 500 errno 999, no traceback in the body; logged."""
+    logger.error(str(context) or context.__class__.__name__, exc_info=context)
+    response = http_error(
+        httpexceptions.HTTPInternalServerError(),
+        errno=ERRORS.UNDEFINED,
+        message="A programmatic error occured, developers have been informed.",
+        info=request.registry.settings["error_info_link"],
+    )
+    return reapply_cors(request, response)

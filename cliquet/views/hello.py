@@ -1,0 +1,42 @@
+"""``GET /{prefix}/``: what this service is, its public settings and capabilities."""
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from cliquet import PROTOCOL_VERSION, Service
+
+hello = Service(name="hello", path="/", description="Welcome")
+
+
+def _public_settings(registry) -> dict:
+    settings = registry.settings
+    project_name = settings["project_name"]
+    public = {}
+    for name in registry.public_settings:
+        unprefixed = name
+        for prefix in ("cliquet.", f"{project_name}."):
+            if name.startswith(prefix):
+                unprefixed = name[len(prefix):]
+                break
+        public[name] = settings.get(unprefixed)
+    return public
+
+
+@hello.get(permission=NO_PERMISSION_REQUIRED)
+def get_hello(request):
+    """Service name, version, URL, documentation, public settings, capabilities."""
+    settings = request.registry.settings
+    data = {
+        "project_name": settings["project_name"],
+        "project_version": settings["project_version"],
+        "http_api_version": settings["http_api_version"],
+        "project_docs": settings["project_docs"],
+        "cliquet_protocol_version": PROTOCOL_VERSION,
+        "url": request.route_url(hello.name),
+    }
+    if settings["eos"]:
+        data["eos"] = settings["eos"]
+    data["settings"] = _public_settings(request.registry)
+    prefixed_userid = request.prefixed_userid
+    if prefixed_userid:
+        data["user"] = request.get_user_info()
+    data["capabilities"] = request.registry.api_capabilities
+    return data

@@ -1,0 +1,46 @@
+import os
+
+import pytest
+
+from tests import support
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    """Settings read from the environment: keep tests deterministic."""
+    for key in list(os.environ):
+        if key.startswith(("CLIQUET_", "TESTAPP_", "DEMO_")) and \
+                not key.startswith("CLIQUET_TEST_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(params=["memory", "redis", "postgresql"])
+def backend(request):
+    """Name of each backend in turn; settings from ``support.backend_settings``."""
+    return request.param
+
+
+@pytest.fixture
+def flushed_backends():
+    """Flush the backends of every app created through ``make_backend_app``."""
+    registries = []
+    yield registries
+    for registry in registries:
+        for kind in ("storage", "cache", "permission"):
+            instance = getattr(registry, kind, None)
+            if instance is not None:
+                instance.flush()
+
+
+@pytest.fixture
+def make_backend_app(backend, flushed_backends):
+    """Factory of apps on the current ``backend`` (flushed after the test)."""
+
+    def factory(settings=None, **kwargs):
+        full = support.backend_settings(backend)
+        full.update(settings or {})
+        app = support.make_app(full, **kwargs)
+        flushed_backends.append(app.app.registry)
+        return app
+
+    return factory

@@ -1,0 +1,140 @@
+import os
+import warnings
+
+import pytest
+import webtest
+from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationError
+
+import cliquet
+from cliquet.initialization import load_default_settings
+from tests.support import MEMORY_SETTINGS, make_app
+
+
+def settings_after(defaults, settings, environ=None, project_name="myproject"):
+    config = Configurator(settings=dict(settings, project_name=project_name))
+    load_default_settings(config, defaults, environ=environ or {})
+    return config.get_settings()
+
+
+def test_defaults_apply_only_when_no_spelling_is_defined():
+    settings = settings_after({"paginate_by": 10, "backoff": None},
+                              {"cliquet.paginate_by": "5"})
+    assert settings["paginate_by"] == 5
+    assert settings["backoff"] is None
+
+
+def test_project_prefix_is_unprefixed():
+    settings = settings_after({}, {"myproject.storage_backend": "x.y"})
+    assert settings["storage_backend"] == "x.y"
+
+
+def test_conflicting_spellings_fail():
+    with pytest.raises(ValueError, match="are in conflict"):
+        settings_after({}, {"cliquet.backoff": "1", "myproject.backoff": "2"})
+    settings = settings_after({}, {"cliquet.backoff": "1", "backoff": "1"})
+    assert settings["backoff"] == 1
+
+
+def test_environment_overrides_in_order():
+    environ = {"BACKOFF": "1", "MYPROJECT_BACKOFF": "2"}
+    assert settings_after({"backoff": None}, {}, environ)["backoff"] == 2
+    environ["CLIQUET_BACKOFF"] = "3"
+    assert settings_after({"backoff": None}, {}, environ)["backoff"] == 3
+    environ = {"MULTIAUTH_POLICIES": "basicauth fxa"}
+    assert settings_after({"multiauth.policies": "basicauth"}, {}, environ)[
+        "multiauth.policies"] == "basicauth fxa"
+
+
+def test_values_are_coerced_but_text_settings_stay_text():
+    settings = settings_after(
+        {"readonly": False, "batch_max_requests": 25, "project_version": "",
+         "userid_hmac_secret": ""},
+        {"readonly": "on", "batch_max_requests": "12", "project_version": "2.10",
+         "userid_hmac_secret": "1234"})
+    assert settings["readonly"] is True
+    assert settings["batch_max_requests"] == 12
+    assert settings["project_version"] == "2.10"
+    assert settings["userid_hmac_secret"] == "1234"
+
+
+def test_missing_project_version_fails_with_its_name():
+    with pytest.raises(ConfigurationError, match="project_version"):
+        cliquet.initialize(Configurator(), project_name="x")
+
+
+def test_project_version_setting_wins_over_argument():
+    app = make_app({"project_version": "3.4.5"}, version="1.0")
+    assert app.get("/v3/").json["project_version"] == "3.4.5"
+
+
+def test_missing_project_name_warns():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cliquet.initialize(Configurator(), "1.0")
+    assert any("project_name" in str(w.message) for w in caught)
+
+
+def test_initialize_cliquet_is_deprecated():
+    with pytest.warns(DeprecationWarning):
+        cliquet.initialize_cliquet(Configurator(), "1.0", "x")
+
+
+def test_default_settings_of_the_application_override_cliquet_ones():
+    config = Configurator()
+    cliquet.initialize(config, "1.0", "x", default_settings={"batch_max_requests": 7})
+    assert config.get_settings()["batch_max_requests"] == 7
+    config = Configurator(settings={"batch_max_requests": "3"})
+    cliquet.initialize(config, "1.0", "x", default_settings={"batch_max_requests": 7})
+    assert config.get_settings()["batch_max_requests"] == 3
+
+
+def step_that_adds_a_capability(config):
+    config.add_api_capability("custom-step")
+
+
+def test_initialization_sequence_is_replaceable():
+    sequence = ("cliquet.initialization.setup_request_bound_data "
+                "cliquet.initialization.setup_json_serializer "
+                "tests.test_initialization.step_that_adds_a_capability")
+    app = make_app({"initialization_sequence": sequence, "storage_backend":
+                    "cliquet.storage.memory"})
+    assert "custom-step" in app.get("/v1/").json["capabilities"]
+    # setup_storage was dropped from the sequence: no backend was loaded.
+    assert not hasattr(app.app.registry, "storage")
+    # Heartbeat has nothing to check.
+    assert app.get("/v1/__heartbeat__").json == {}
+
+
+def test_invalid_backend_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="Invalid storage backend"):
+        make_app({"storage_backend": "cliquet.cache.memory"})
+    with pytest.raises(ConfigurationError, match="storage_backend"):
+        make_app({"storage_backend": "cliquet.storage.nonexistent"})
+
+
+def test_includes_are_included_after_setup():
+    app = make_app(dict(MEMORY_SETTINGS, includes="tests.testplugin"))
+    assert app.get("/v1/plugin").json == {"storage": True}
+
+
+def test_install_middlewares_profiler_writes_one_file_per_request(tmp_path):
+    wsgi = make_app({"profiler_enabled": "true", "profiler_dir": str(tmp_path)}).app
+    app = webtest.TestApp(cliquet.install_middlewares(wsgi))
+    app.get("/v1/")
+    app.get("/v1/__lbheartbeat__")
+    names = sorted(os.listdir(tmp_path))
+    assert len(names) == 2
+    assert names[0].startswith("GET.v1.") and names[0].endswith(".prof")
+
+
+def test_install_middlewares_without_options_returns_app():
+    wsgi = make_app().app
+    assert cliquet.install_middlewares(wsgi, wsgi.registry.settings) is wsgi
+
+
+def test_newrelic_without_package_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "newrelic", None)
+    wsgi = make_app().app
+    with pytest.raises(ImportError, match="newrelic"):
+        cliquet.install_middlewares(wsgi, {"newrelic_config": "/tmp/newrelic.ini"})

@@ -1,0 +1,106 @@
+import json
+import os
+
+import pytest
+
+from cliquet.logs import ClassicLogRenderer, MozillaHekaRenderer
+from tests.support import make_app
+
+ANSI = __import__("re").compile(r"\x1b\[[0-9;]*m")
+
+
+def summary_lines(caplog):
+    return [r.getMessage() for r in caplog.records if "request.summary" in r.getMessage()]
+
+
+def test_classic_renderer_request_line():
+    renderer = ClassicLogRenderer({})
+    line = renderer(None, "info", {
+        "event": "request.summary", "method": "GET", "path": "/v1/articles",
+        "querystring": {"_sort": "title"}, "code": 200, "t": 3, "uid": "abc",
+        "nb_records": 2, "errno": None})
+    assert ANSI.sub("", line) == \
+        '"GET   /v1/articles?_sort=title" 200 (3 ms) request.summary nb_records=2 uid=abc'
+    assert "\x1b[" in line
+
+
+def test_classic_renderer_without_request():
+    line = ClassicLogRenderer({})(None, "info", {"event": "app starting", "pid": 4})
+    assert ANSI.sub("", line) == "app starting pid=4"
+
+
+def test_classic_renderer_missing_fields_are_question_marks():
+    line = ClassicLogRenderer({})(None, "info", {"event": "x", "path": "/v1/"})
+    assert ANSI.sub("", line) == '"?     /v1/" ? (? ms) x'
+
+
+def test_heka_renderer_fields():
+    renderer = MozillaHekaRenderer({"project_name": "notes"})
+    line = renderer(None, "warning", {
+        "event": "request.summary", "path": "/v1/", "querystring": {"a": "b"},
+        "tags": ["x", "y"], "numbers": [1, 2], "code": 200})
+    record = json.loads(line)
+    assert record["Type"] == "request.summary"
+    assert record["Logger"] == "notes"
+    assert record["Severity"] == 4
+    assert record["EnvVersion"] == "2.0"
+    assert record["Pid"] == os.getpid()
+    assert record["Hostname"]
+    assert record["Timestamp"] > 1_400_000_000_000_000_000
+    assert record["Fields"] == {"path": "/v1/", "querystring": '{"a":"b"}',
+                                "tags": ["x", "y"], "numbers": "[1,2]", "code": 200}
+
+
+def test_heka_severity_levels():
+    renderer = MozillaHekaRenderer({})
+    for level, severity in (("critical", 0), ("error", 2), ("info", 6), ("debug", 7)):
+        assert json.loads(renderer(None, level, {"event": "e"}))["Severity"] == severity
+
+
+@pytest.mark.parametrize("renderer", ["cliquet.logs.ClassicLogRenderer",
+                                      "cliquet.logs.MozillaHekaRenderer"])
+def test_one_summary_line_per_request(caplog, renderer):
+    app = make_app({"logging_renderer": renderer})
+    with caplog.at_level("INFO", logger="cliquet"):
+        app.get("/v1/?x=1", headers={"User-Agent": "tester/1.0", "Accept-Language": "fr",
+                                     "Authorization": "Basic bWF0OjE="})
+    lines = summary_lines(caplog)
+    assert len(lines) == 1
+    if renderer.endswith("MozillaHekaRenderer"):
+        fields = json.loads(lines[0])["Fields"]
+        assert fields["path"] == "/v1/"
+        assert fields["method"] == "GET"
+        assert fields["code"] == 200
+        assert fields["agent"] == "tester/1.0"
+        assert fields["lang"] == "fr"
+        assert json.loads(fields["querystring"]) == {"x": "1"}
+        assert fields["authn_type"] == "basicauth"
+        assert len(fields["uid"]) == 64
+        assert isinstance(fields["t"], int)
+        assert fields["time"]
+    else:
+        assert ANSI.sub("", lines[0]).startswith('"GET   /v1/?x=1" 200 (')
+
+
+def test_error_summary_carries_errno(caplog):
+    app = make_app({"logging_renderer": "cliquet.logs.MozillaHekaRenderer"})
+    with caplog.at_level("INFO", logger="cliquet"):
+        app.get("/v1/nowhere", status=404)
+    fields = json.loads(summary_lines(caplog)[-1])["Fields"]
+    assert fields["errno"] == 111
+    assert fields["code"] == 404
+
+
+def test_log_context_does_not_leak_between_requests(caplog):
+    app = make_app({"logging_renderer": "cliquet.logs.MozillaHekaRenderer"})
+    with caplog.at_level("INFO", logger="cliquet"):
+        app.get("/v1/", headers={"Authorization": "Basic bWF0OjE="})
+        app.get("/v1/")
+    fields = json.loads(summary_lines(caplog)[-1])["Fields"]
+    assert "uid" not in fields or fields["uid"] is None
+
+
+def test_startup_message(caplog):
+    with caplog.at_level("INFO", logger="cliquet"):
+        make_app(project_name="notes", version="1.2")
+    assert any("notes 1.2 starting." in r.getMessage() for r in caplog.records)
