@@ -3,6 +3,7 @@ import types
 from urllib.parse import urlparse
 
 from pyramid.events import NewResponse
+from pyramid.interfaces import PHASE3_CONFIG, ISecurityPolicy
 
 from cliquet import utils
 
@@ -64,6 +65,15 @@ def instrument(config) -> None:
         backend = getattr(registry, kind, None)
         if backend is not None:
             client.watch_execution_time(backend, prefix=kind)
+
+    def watch_authentication_policies():
+        policy = registry.queryUtility(ISecurityPolicy)
+        for subpolicy in getattr(policy, "_policies", ()):
+            name = getattr(subpolicy, "_pyramid_multiauth_name", None)
+            client.watch_execution_time(subpolicy, prefix="authentication", classname=name)
+
+    # Runs once the multiauth policies are built (they are made at commit time).
+    config.action(None, watch_authentication_policies, order=PHASE3_CONFIG + 1)
 
     def on_new_response(event):
         request = event.request

@@ -43,6 +43,8 @@ def get_user_headers(user: str) -> dict:
 class DummyRequest(pyramid_testing.DummyRequest):
     """A request with the attributes Cliquet code reads, for unit tests."""
 
+    authenticated_userid = "bob"
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("path", "/v1/")
         super().__init__(*args, **kwargs)
@@ -52,7 +54,6 @@ class DummyRequest(pyramid_testing.DummyRequest):
         self.validated = {}
         self.matchdict = {}
         self.response = Response()
-        self.authenticated_userid = "bob"
         self.authn_type = "basicauth"
         self.selected_userid = "bob"
         self.prefixed_userid = "basicauth:bob"
