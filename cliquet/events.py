@@ -91,10 +91,7 @@ def notify_resource_event(request, timestamp, data, action, old=None) -> None:
     events = request.bound_data.setdefault(_EVENTS_KEY, {})
     key = (request.current_resource_name, action)
     if key in events:
-        existing = events[key]
-        records = existing.read_records if action == ACTIONS.READ else \
-            existing.impacted_records
-        records.extend(impacted)
+        _records(events[key]).extend(impacted)
         return
     event_class = ResourceRead if action == ACTIONS.READ else ResourceChanged
     events[key] = event_class(action, timestamp, impacted, request)
@@ -175,3 +172,23 @@ class EventResourceFilter:
 
     def __call__(self, event):
         return event.payload.get("resource_name") in self.resources
+
+
+def snapshot_resource_events(request) -> dict:
+    """How many records each stacked event holds, to undo a failed subrequest."""
+    events = request.bound_data.get(_EVENTS_KEY, {})
+    return {key: len(_records(event)) for key, event in events.items()}
+
+
+def restore_resource_events(request, snapshot: dict) -> None:
+    """Forget what was stacked since ``snapshot`` (events of a failed subrequest)."""
+    events = request.bound_data.get(_EVENTS_KEY, {})
+    for key in list(events):
+        if key not in snapshot:
+            del events[key]
+        else:
+            del _records(events[key])[snapshot[key]:]
+
+
+def _records(event) -> list:
+    return event.read_records if isinstance(event, ResourceRead) else event.impacted_records

@@ -249,27 +249,30 @@ def follow_subrequest(request, subrequest, **kwargs):
     :returns: ``(response, final_subrequest)``.
     :raises Exception: errors that render as 5xx (or do not render) propagate.
     """
-    from pyramid import httpexceptions
+    response = _invoke_rendering_errors(request, subrequest, **kwargs)
+    location = response.headers.get("Location") if 300 <= response.status_code < 400 else None
+    if location is None:
+        return response, subrequest
+
     from pyramid.request import Request, apply_request_extensions
 
+    redirected = Request.blank(path=location, headers=dict(subrequest.headers),
+                               method=subrequest.method)
+    redirected.body = subrequest.body
+    redirected.registry = request.registry
+    redirected.parent = getattr(subrequest, "parent", None)
+    apply_request_extensions(redirected)
+    return _invoke_rendering_errors(request, redirected, **kwargs), redirected
+
+
+def _invoke_rendering_errors(request, subrequest, **kwargs):
     try:
+        return request.invoke_subrequest(subrequest, **kwargs)
+    except Exception as exc:
         try:
-            return request.invoke_subrequest(subrequest, **kwargs), subrequest
-        except Exception as exc:
             response = subrequest.invoke_exception_view()
-            if response is None or response.status_code >= 500:
-                raise exc
-            if not 300 <= response.status_code < 400:
-                return response, subrequest
-            raise httpexceptions.HTTPTemporaryRedirect(response.headers["Location"]) from exc
-    except httpexceptions.HTTPRedirection as redirect:
-        location = redirect.headers["Location"]
-        redirected = Request.blank(
-            path=location, headers=dict(subrequest.headers), POST=subrequest.body,
-            method=subrequest.method,
-        )
-        redirected.registry = request.registry
-        apply_request_extensions(redirected)
-        redirected.parent = getattr(subrequest, "parent", None)
-        redirected.bound_data = subrequest.bound_data
-        return request.invoke_subrequest(redirected, **kwargs), redirected
+        except Exception:
+            raise exc from None
+        if response.status_code >= 500:
+            raise
+        return response

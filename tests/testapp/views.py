@@ -29,3 +29,18 @@ def get_plain(request):
 @private.get(permission="private")
 def get_private(request):
     return {"ok": True}
+
+
+echo = Service(name="echo", path="/echo", description="Echoes what it receives")
+
+
+@echo.post(permission=NO_PERMISSION_REQUIRED)
+def post_echo(request):
+    return {"body": request.json_body if request.body else None,
+            "user": request.prefixed_userid,
+            "headers": {k: v for k, v in request.headers.items() if k.startswith("X-")}}
+
+
+@echo.get(permission=NO_PERMISSION_REQUIRED)
+def get_echo(request):
+    return {"querystring": dict(request.GET)}
