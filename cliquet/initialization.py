@@ -20,7 +20,7 @@ from pyramid.settings import asbool, aslist
 from cliquet import errors, utils
 from cliquet.logs import (
     bind_request_context, configure as configure_logging, iso_now, logger,
-    reset_request_context,
+    redact_querystring, reset_request_context,
 )
 
 JSON_CONTENT_TYPE = "application/json"
@@ -68,7 +68,7 @@ def setup_logging(config) -> None:
             agent=request.headers.get("User-Agent"),
             path=request.path,
             method=request.method,
-            querystring=dict(request.GET),
+            querystring=redact_querystring(request.GET),
             lang=request.headers.get("Accept-Language"),
             uid=None,
             authn_type=None,
@@ -86,6 +86,13 @@ def setup_logging(config) -> None:
 
     config.add_subscriber(on_new_request, NewRequest)
     config.add_subscriber(on_new_response, NewResponse)
+
+
+def setup_sentry(config) -> None:
+    """Report server errors to Sentry when ``sentry_dsn`` is set."""
+    from cliquet.sentry import setup_sentry as _setup_sentry
+
+    _setup_sentry(config)
 
 
 def _setup_backend(config, kind: str, base_class_path: str):

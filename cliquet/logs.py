@@ -23,6 +23,21 @@ def reset_request_context(**fields) -> None:
     bind_contextvars(**fields)
 
 
+_SECRET_MARKERS = ("password", "passwd", "secret", "token", "auth", "signature", "key")
+_PUBLIC_PARAMETERS = {"_token"}  # the pagination token is not a credential
+
+
+def redact_querystring(params) -> dict:
+    """Querystring parameters for the logs, values of credential-like names hidden."""
+    redacted = {}
+    for name, value in params.items():
+        lowered = name.lower()
+        if lowered not in _PUBLIC_PARAMETERS and any(m in lowered for m in _SECRET_MARKERS):
+            value = "***"
+        redacted[name] = value
+    return redacted
+
+
 def configure(renderer, level_filter: bool = True) -> None:
     """Route structlog events through the standard ``logging`` module.
 

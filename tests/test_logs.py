@@ -104,3 +104,25 @@ def test_startup_message(caplog):
     with caplog.at_level("INFO", logger="cliquet"):
         make_app(project_name="notes", version="1.2")
     assert any("notes 1.2 starting." in r.getMessage() for r in caplog.records)
+
+
+def test_secrets_never_appear_in_log_lines(caplog):
+    import base64
+
+    password = "hunter2-Pa55word"
+    authorization = "Basic " + base64.b64encode(f"mat:{password}".encode()).decode()
+    app = make_app({"logging_renderer": "cliquet.logs.MozillaHekaRenderer",
+                    "userid_hmac_secret": "hmac-S3CRET"})
+    with caplog.at_level("DEBUG"):
+        app.get(f"/v1/?access_token={password}&api_key={password}&_token=abc",
+                headers={"Authorization": authorization})
+        app.post_json("/v1/batch", {"requests": [
+            {"path": f"/?password={password}", "headers": {"Authorization": authorization}}]},
+            headers={"Authorization": authorization})
+        app.get("/v1/nowhere", headers={"Authorization": authorization}, status=404)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "request.summary" in text
+    for secret in (password, authorization, "hmac-S3CRET",
+                   base64.b64encode(f"mat:{password}".encode()).decode()):
+        assert secret not in text
+    assert "_token" in text and "abc" in text  # pagination tokens are not secrets

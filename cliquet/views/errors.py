@@ -5,6 +5,7 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 
 from cliquet.errors import ERRORS, JSON_CONTENT_TYPE, http_error
 from cliquet.logs import logger
+from cliquet.sentry import report_exception
 from cliquet.storage.exceptions import BackendError
 from cliquet.utils import reapply_cors
 
@@ -100,6 +101,7 @@ def method_not_allowed(context, request):
 def service_unavailable(context, request):
     """A backend failure: 503 errno 201 with ``Retry-After``; logged as critical."""
     logger.critical(str(context), exc_info=context)
+    report_exception(request, context)
     error = http_error(
         httpexceptions.HTTPServiceUnavailable(),
         errno=ERRORS.BACKEND,
@@ -131,6 +133,7 @@ def http_exception(context, request):
 def error(context, request):
     """Unexpected exception: 500 errno 999, no traceback in the body; logged."""
     logger.error(str(context) or context.__class__.__name__, exc_info=context)
+    report_exception(request, context)
     response = http_error(
         httpexceptions.HTTPInternalServerError(),
         errno=ERRORS.UNDEFINED,

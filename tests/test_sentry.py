@@ -1,0 +1,113 @@
+"""Sentry reports, received for real by a local HTTP endpoint."""
+import gzip
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import sentry_sdk
+import webtest
+
+from tests import testapp
+from tests.support import MEMORY_SETTINGS
+
+
+class _Collector(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        self.server.envelopes.append(body)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def sentry_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    server.envelopes = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    sentry_sdk.get_client().close(timeout=2)
+    sentry_sdk.init()  # back to a disabled client
+    server.shutdown()
+
+
+def events(server) -> list:
+    sentry_sdk.flush(timeout=5)
+    found = []
+    for envelope in server.envelopes:
+        lines = envelope.split(b"\n")
+        for header, payload in zip(lines[1::2], lines[2::2]):
+            if json.loads(header).get("type") == "event":
+                found.append(json.loads(payload))
+    return found
+
+
+def make_app(server, **settings):
+    port = server.server_address[1]
+    settings = dict(MEMORY_SETTINGS, sentry_dsn=f"http://public@127.0.0.1:{port}/1",
+                    sentry_env="staging", **settings)
+    return webtest.TestApp(testapp.main({}, **settings))
+
+
+def test_server_error_is_reported_once_with_request_context(sentry_server):
+    app = make_app(sentry_server)
+    app.get("/v1/crash?page=2", headers={"Authorization": "Basic bWF0OjE=",
+                                         "User-Agent": "tester"}, status=500)
+    reported = events(sentry_server)
+    assert len(reported) == 1
+    event = reported[0]
+    assert event["exception"]["values"][-1]["value"] == "secret internal detail"
+    assert event["environment"] == "staging"
+    assert event["release"] == "testapp@1.0"
+    assert event["request"]["method"] == "GET"
+    assert event["request"]["url"] == "http://localhost/v1/crash"
+    assert event["request"]["query_string"] == "page=2"
+    assert event["request"]["headers"]["User-Agent"] == "tester"
+    assert "Authorization" not in event["request"]["headers"]
+
+
+def test_client_errors_are_not_reported(sentry_server):
+    app = make_app(sentry_server)
+    app.get("/v1/nowhere", status=404)
+    app.get("/v1/private", status=401)
+    app.post_json("/v1/batch", {}, status=400)
+    assert events(sentry_server) == []
+
+
+def test_backend_errors_are_reported(sentry_server):
+    make_app(sentry_server).get("/v1/backend", status=503)
+    assert len(events(sentry_server)) == 1
+
+
+def test_raven_style_logging_handler(sentry_server):
+    import logging
+
+    from cliquet.sentry import SentryHandler
+
+    port = sentry_server.server_address[1]
+    handler = SentryHandler(f"http://public@127.0.0.1:{port}/1")
+    log = logging.getLogger("tests.sentry")
+    log.addHandler(handler)
+    try:
+        try:
+            raise KeyError("boom")
+        except KeyError:
+            log.exception("failed")
+        log.warning("not reported: below ERROR")
+    finally:
+        log.removeHandler(handler)
+    reported = events(sentry_server)
+    assert len(reported) == 1
+    assert reported[0]["exception"]["values"][-1]["type"] == "KeyError"
+
+
+def test_no_sentry_without_dsn():
+    app = webtest.TestApp(testapp.main({}, **MEMORY_SETTINGS))
+    assert app.app.registry.sentry_enabled is False
