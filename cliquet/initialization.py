@@ -3,6 +3,7 @@
 Each step is named by dotted path in the ``initialization_sequence`` setting,
 so an application can drop, reorder or replace any of them.
 """
+import logging
 import os
 import time
 import warnings
@@ -58,18 +59,21 @@ def setup_logging(config) -> None:
     renderer_class = config.maybe_dotted(settings["logging_renderer"])
     configure_logging(renderer_class(settings))
 
+    summary_logger = logging.getLogger("cliquet")
+
     def on_new_request(event):
         request = event.request
         # Subrequests of a batch log through their parent.
         if getattr(request, "parent", None) is not None:
             return
+        environ = request.environ
         request.received_at = time.perf_counter()
         reset_request_context(
-            agent=request.headers.get("User-Agent"),
+            agent=environ.get("HTTP_USER_AGENT"),
             path=request.path,
             method=request.method,
-            querystring=redact_querystring(request.GET),
-            lang=request.headers.get("Accept-Language"),
+            querystring=redact_querystring(request.GET) if environ.get("QUERY_STRING") else {},
+            lang=environ.get("HTTP_ACCEPT_LANGUAGE"),
             uid=None,
             authn_type=None,
             errno=None,
@@ -78,6 +82,8 @@ def setup_logging(config) -> None:
     def on_new_response(event):
         request = event.request
         if getattr(request, "parent", None) is not None:
+            return
+        if not summary_logger.isEnabledFor(logging.INFO):
             return
         started = getattr(request, "received_at", None)
         duration = int((time.perf_counter() - started) * 1000) if started else None

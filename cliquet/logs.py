@@ -1,26 +1,41 @@
 """Structured logging: the shared logger, request context and renderers."""
 import os
 import platform
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import structlog
-from structlog.contextvars import bind_contextvars, clear_contextvars
 
 from cliquet.utils import json, msec_time
 
 logger = structlog.get_logger("cliquet")
 
+# One dict per request (per thread or task): cheaper than a variable per key.
+_request_context: ContextVar[dict | None] = ContextVar("cliquet_log_context", default=None)
+
 
 def bind_request_context(**fields) -> None:
     """Bind ``fields`` to the log context of the current request."""
-    bind_contextvars(**fields)
+    context = _request_context.get()
+    if context is None:
+        _request_context.set(fields)
+    else:
+        context.update(fields)
 
 
 def reset_request_context(**fields) -> None:
     """Start a fresh log context for a new request."""
-    clear_contextvars()
-    bind_contextvars(**fields)
+    _request_context.set(fields)
+
+
+def merge_request_context(logger, name, event_dict):
+    """structlog processor: add the request context (event values win)."""
+    context = _request_context.get()
+    if context:
+        for key, value in context.items():
+            event_dict.setdefault(key, value)
+    return event_dict
 
 
 _SECRET_MARKERS = ("password", "passwd", "secret", "token", "auth", "signature", "key")
@@ -44,10 +59,9 @@ def configure(renderer, level_filter: bool = True) -> None:
     ``renderer`` turns an event dict into the final line. Handlers, levels
     and Sentry integration are configured with standard ``logging``.
     """
-    processors = [structlog.contextvars.merge_contextvars]
-    if level_filter:
-        processors.append(structlog.stdlib.filter_by_level)
+    processors = [structlog.stdlib.filter_by_level] if level_filter else []
     processors += [
+        merge_request_context,
         structlog.processors.StackInfoRenderer(),
         structlog.processors.format_exc_info,
         renderer,

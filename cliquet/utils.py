@@ -254,9 +254,9 @@ def follow_subrequest(request, subrequest, **kwargs):
     if location is None:
         return response, subrequest
 
-    from pyramid.request import Request, apply_request_extensions
+    from pyramid.request import apply_request_extensions
 
-    redirected = Request.blank(path=location, headers=dict(subrequest.headers),
+    redirected = subrequest.__class__.blank(path=location, headers=dict(subrequest.headers),
                                method=subrequest.method)
     redirected.body = subrequest.body
     redirected.registry = request.registry

@@ -1,7 +1,7 @@
 """``POST /{prefix}/batch``: several requests in one, in one transaction."""
 import colander
 from pyramid import httpexceptions
-from pyramid.request import Request, apply_request_extensions
+from pyramid.request import apply_request_extensions
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from cliquet import Service, errors
@@ -67,7 +67,8 @@ def build_request(original, spec: dict):
         headers["Content-Type"] = "application/json; charset=utf-8"
         payload = json.dumps(body).encode("utf-8")
     headers.pop("Content-Length", None)
-    subrequest = Request.blank(path=path, headers=headers, method=spec.get("method", "GET"))
+    subrequest = original.__class__.blank(path=path, headers=headers,
+                                          method=spec.get("method", "GET"))
     subrequest.body = payload
     subrequest.registry = original.registry
     subrequest.parent = original
