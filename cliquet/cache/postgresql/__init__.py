@@ -1,0 +1,95 @@
+"""Cache in PostgreSQL: table ``cache(key, value, ttl)``, values as JSON text.
+
+Expired rows are deleted on every :meth:`Cache.get`. The cache commits each
+call on its own, outside the request transaction.
+"""
+import os
+from typing import Any
+
+import structlog
+
+from cliquet.cache import CacheBase
+from cliquet.storage.postgresql.client import PostgreSQLClient, create_from_config
+from cliquet.utils import json
+
+logger = structlog.get_logger(__name__)
+
+_SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "schema.sql")
+_NOT_EXPIRED = "(ttl IS NULL OR ttl >= cache_expiry(0))"
+
+
+class Cache(CacheBase):
+    """Cache backed by a PostgreSQL client (see :func:`load_from_config`).
+
+    :param client: a :class:`~cliquet.storage.postgresql.client.PostgreSQLClient`.
+    """
+
+    def __init__(self, client: PostgreSQLClient, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+
+    def _query(self, sql: str, **params) -> list:
+        from sqlalchemy import text
+
+        with self.client.connect() as conn:
+            result = conn.execute(text(sql), params)
+            return result.fetchall() if result.returns_rows else []
+
+    def initialize_schema(self, dry_run: bool = False) -> None:
+        """Create the ``cache`` table if missing; with ``dry_run``, log the SQL only."""
+        with open(_SCHEMA_FILE, encoding="utf-8") as f:
+            schema = f.read()
+        if dry_run:
+            logger.info("Would create the cache table (dry run)", sql=schema)
+            return
+        from sqlalchemy import text
+
+        with self.client.connect(force_commit=True) as conn:
+            conn.execute(text(schema))
+        logger.info("Created the PostgreSQL cache table")
+
+    def flush(self) -> None:
+        self._query("DELETE FROM cache")
+
+    def ttl(self, key: str) -> float:
+        rows = self._query(
+            "SELECT EXTRACT(EPOCH FROM ttl - cache_expiry(0)) AS ttl"
+            " FROM cache WHERE key = :key AND ttl IS NOT NULL",
+            key=self.prefix + key,
+        )
+        return float(rows[0].ttl) if rows else -1
+
+    def expire(self, key: str, ttl: float) -> None:
+        self._query(
+            f"UPDATE cache SET ttl = cache_expiry(:ttl) WHERE key = :key AND {_NOT_EXPIRED}",
+            key=self.prefix + key,
+            ttl=ttl,
+        )
+
+    def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        self._query(
+            "INSERT INTO cache (key, value, ttl) VALUES (:key, :value, cache_expiry(:ttl))"
+            " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, ttl = EXCLUDED.ttl",
+            key=self.prefix + key,
+            value=json.dumps(value),
+            ttl=ttl,
+        )
+
+    def get(self, key: str) -> Any:
+        rows = self._query(
+            "WITH purged AS (DELETE FROM cache WHERE ttl < cache_expiry(0))"
+            f" SELECT value FROM cache WHERE key = :key AND {_NOT_EXPIRED}",
+            key=self.prefix + key,
+        )
+        return json.loads(rows[0].value) if rows else None
+
+    def delete(self, key: str) -> None:
+        self._query("DELETE FROM cache WHERE key = :key", key=self.prefix + key)
+
+
+def load_from_config(config) -> Cache:
+    """Connect to ``cache_url``; ``cache_pool_size`` and other ``cache_*`` SQL
+    settings tune the engine."""
+    settings = config.get_settings()
+    client = create_from_config(config, prefix="cache_", with_transaction=False)
+    return Cache(client, cache_prefix=str(settings["cache_prefix"]))

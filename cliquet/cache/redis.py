@@ -1,0 +1,59 @@
+"""Cache in Redis: JSON values, expiration in milliseconds."""
+from typing import Any
+
+from cliquet.cache import CacheBase
+from cliquet.storage.redis import create_from_config, wrap_redis_error
+from cliquet.utils import json
+
+
+class Cache(CacheBase):
+    """Cache backed by a Redis client (see :func:`load_from_config`).
+
+    :param client: a ``redis.Redis`` client.
+    """
+
+    def __init__(self, client, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._client = client
+
+    def initialize_schema(self, dry_run: bool = False) -> None:
+        """Redis has no schema."""
+
+    @wrap_redis_error
+    def flush(self) -> None:
+        """Empty the whole Redis database."""
+        self._client.flushdb()
+
+    @wrap_redis_error
+    def ttl(self, key: str) -> float:
+        milliseconds = self._client.pttl(self.prefix + key)
+        return milliseconds / 1000 if milliseconds >= 0 else milliseconds
+
+    @wrap_redis_error
+    def expire(self, key: str, ttl: float) -> None:
+        self._client.pexpire(self.prefix + key, int(ttl * 1000))
+
+    @wrap_redis_error
+    def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        key = self.prefix + key
+        with self._client.pipeline() as pipe:  # MULTI/EXEC: value and expiry together
+            pipe.set(key, json.dumps(value))  # a plain SET clears any expiration
+            if ttl is not None:
+                pipe.pexpire(key, int(ttl * 1000))
+            pipe.execute()
+
+    @wrap_redis_error
+    def get(self, key: str) -> Any:
+        value = self._client.get(self.prefix + key)
+        return None if value is None else json.loads(value)
+
+    @wrap_redis_error
+    def delete(self, key: str) -> None:
+        self._client.delete(self.prefix + key)
+
+
+def load_from_config(config) -> Cache:
+    """Connect to ``cache_url`` with a pool of ``cache_pool_size`` connections."""
+    settings = config.get_settings()
+    client = create_from_config(config, prefix="cache_")
+    return Cache(client, cache_prefix=str(settings["cache_prefix"]))

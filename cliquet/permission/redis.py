@@ -1,0 +1,197 @@
+"""Permissions in Redis: one set per user and per (object, permission).
+
+Keys are ``user:<user_id>`` and ``permission:<object_id>:<permission>``;
+Redis deletes a set when its last member goes. Permission names never
+contain ``:``, which makes ACE keys unambiguous.
+"""
+import os
+import re
+from collections.abc import Iterable, Iterator
+
+from cliquet.permission import (
+    BoundPermissions,
+    PermissionBase,
+    bound_pairs,
+    pattern_pairs,
+    pattern_regexp,
+)
+from cliquet.storage.redis import create_from_config, wrap_redis_error
+
+_ACE_PREFIX = "permission:"
+_USER_PREFIX = "user:"
+_SCAN_COUNT = 1000
+
+
+def _ace_key(object_id: str, permission: str) -> str:
+    return f"{_ACE_PREFIX}{object_id}:{permission}"
+
+
+def _glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+class Permission(PermissionBase):
+    """Permission backend backed by a Redis client (see :func:`load_from_config`).
+
+    :param client: a ``redis.Redis`` client.
+    """
+
+    def __init__(self, client, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._client = client
+
+    def initialize_schema(self, dry_run: bool = False) -> None:
+        """Redis has no schema."""
+
+    @wrap_redis_error
+    def flush(self) -> None:
+        """Empty the whole Redis database."""
+        self._client.flushdb()
+
+    def _members(self, key: str) -> set[str]:
+        return {_text(member) for member in self._client.smembers(key)}
+
+    def _scan(self, glob: str) -> Iterator[str]:
+        for key in self._client.scan_iter(match=glob, count=_SCAN_COUNT):
+            yield _text(key)
+
+    def _scan_aces(self, object_glob: str) -> Iterator[tuple[str, str, str]]:
+        """Yield ``(key, object_id, permission)`` of the ACE keys matching."""
+        for key in self._scan(f"{_ACE_PREFIX}{object_glob}"):
+            object_id, permission = key[len(_ACE_PREFIX):].rsplit(":", 1)
+            yield key, object_id, permission
+
+    @wrap_redis_error
+    def add_user_principal(self, user_id: str, principal: str) -> None:
+        self._client.sadd(_USER_PREFIX + user_id, principal)
+
+    @wrap_redis_error
+    def remove_user_principal(self, user_id: str, principal: str) -> None:
+        self._client.srem(_USER_PREFIX + user_id, principal)
+
+    @wrap_redis_error
+    def remove_principal(self, principal: str) -> None:
+        keys = set(self._scan(_USER_PREFIX + "*"))
+        if keys:
+            with self._client.pipeline() as pipe:
+                for key in keys:
+                    pipe.srem(key, principal)
+                pipe.execute()
+
+    @wrap_redis_error
+    def user_principals(self, user_id: str) -> set[str]:
+        return self._members(_USER_PREFIX + user_id)
+
+    @wrap_redis_error
+    def add_principal_to_ace(self, object_id: str, permission: str, principal: str) -> None:
+        self._client.sadd(_ace_key(object_id, permission), principal)
+
+    @wrap_redis_error
+    def remove_principal_from_ace(self, object_id: str, permission: str, principal: str) -> None:
+        self._client.srem(_ace_key(object_id, permission), principal)
+
+    @wrap_redis_error
+    def object_permission_principals(self, object_id: str, permission: str) -> set[str]:
+        return self._members(_ace_key(object_id, permission))
+
+    @wrap_redis_error
+    def object_permission_authorized_principals(
+        self,
+        object_id: str,
+        permission: str,
+        get_bound_permissions: BoundPermissions | None = None,
+    ) -> set[str]:
+        pairs = bound_pairs(object_id, permission, get_bound_permissions)
+        keys = [_ace_key(bound_object_id, bound_perm) for bound_object_id, bound_perm in pairs]
+        if not keys:
+            return set()
+        return {_text(member) for member in self._client.sunion(keys)}
+
+    @wrap_redis_error
+    def principals_accessible_objects(
+        self,
+        principals: Iterable[str],
+        permission: str,
+        object_id_match: str | None = None,
+        get_bound_permissions: BoundPermissions | None = None,
+    ) -> set[str]:
+        principals = list(set(principals))
+        if not principals:
+            return set()
+        perms_by_pattern: dict[str, set[str]] = {}
+        for pattern, perm in pattern_pairs(object_id_match, permission, get_bound_permissions):
+            perms_by_pattern.setdefault(pattern, set()).add(perm)
+        candidates = {}  # key -> object_id
+        for pattern, perms in perms_by_pattern.items():
+            regexp = pattern_regexp(pattern)
+            object_glob = "*".join(_glob_escape(part) for part in pattern.split("*")) + ":*"
+            for key, object_id, perm in self._scan_aces(object_glob):
+                if perm in perms and regexp.fullmatch(object_id):
+                    candidates[key] = object_id
+        if not candidates:
+            return set()
+        with self._client.pipeline(transaction=False) as pipe:
+            for key in candidates:
+                pipe.smismember(key, principals)
+            found = pipe.execute()
+        return {
+            object_id
+            for object_id, flags in zip(candidates.values(), found, strict=True)
+            if any(flags)
+        }
+
+    @wrap_redis_error
+    def object_permissions(
+        self, object_id: str, permissions: Iterable[str] | None = None
+    ) -> dict[str, set[str]]:
+        if permissions is None:
+            permissions = {
+                perm
+                for _, obj, perm in self._scan_aces(_glob_escape(object_id) + ":*")
+                if obj == object_id
+            }
+        permissions = list(permissions)
+        with self._client.pipeline(transaction=False) as pipe:
+            for perm in permissions:
+                pipe.smembers(_ace_key(object_id, perm))
+            members = pipe.execute()
+        return {
+            perm: {_text(principal) for principal in principals}
+            for perm, principals in zip(permissions, members, strict=True)
+            if principals
+        }
+
+    @wrap_redis_error
+    def replace_object_permissions(
+        self, object_id: str, permissions: dict[str, Iterable[str]]
+    ) -> None:
+        if not permissions:
+            return
+        with self._client.pipeline() as pipe:  # MULTI/EXEC
+            for perm, principals in permissions.items():
+                key = _ace_key(object_id, perm)
+                pipe.delete(key)
+                principals = set(principals)
+                if principals:
+                    pipe.sadd(key, *principals)
+            pipe.execute()
+
+    @wrap_redis_error
+    def delete_object_permissions(self, *object_ids: str) -> None:
+        if not object_ids:
+            return
+        wanted = set(object_ids)
+        # One scan for them all, narrowed to the ids' common prefix.
+        object_glob = _glob_escape(os.path.commonprefix(object_ids)) + "*"
+        keys = {key for key, obj, _ in self._scan_aces(object_glob) if obj in wanted}
+        if keys:
+            self._client.delete(*keys)
+
+
+def load_from_config(config) -> Permission:
+    """Connect to ``permission_url`` with a pool of ``permission_pool_size`` connections."""
+    return Permission(create_from_config(config, prefix="permission_"))
