@@ -2,7 +2,13 @@ import os
 
 import pytest
 
-from tests import support
+# Assertions of the conformance suites (imported through cliquet.testing) explain failures.
+pytest.register_assert_rewrite(
+    "cliquet.storage._testing_base", "cliquet.storage._testing_records",
+    "cliquet.storage._testing_queries", "cliquet.cache.testing", "cliquet.permission.testing",
+)
+
+from tests import support  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

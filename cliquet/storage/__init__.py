@@ -1,0 +1,166 @@
+"""The storage backend contract, shared by the memory, Redis and PostgreSQL backends."""
+import logging
+import random
+from collections import namedtuple
+from collections.abc import Callable
+
+from pyramid.settings import asbool
+
+from cliquet.storage import generators
+
+logger = logging.getLogger(__name__)
+
+Filter = namedtuple("Filter", ["field", "value", "operator"])
+"""A filter on a record field: ``operator`` is a :class:`cliquet.utils.COMPARISON`."""
+
+Sort = namedtuple("Sort", ["field", "direction"])
+"""A sort on a record field: ``direction`` is ``1`` (ascending) or ``-1`` (descending)."""
+
+DEFAULT_ID_FIELD = "id"
+DEFAULT_MODIFIED_FIELD = "last_modified"
+DEFAULT_DELETED_FIELD = "deleted"
+
+_HEARTBEAT_DELETE_RATE = 0.6
+_HEARTBEAT_COLLECTION_ID = "__heartbeat__"
+_HEARTBEAT_PARENT_ID = "__heartbeat__"
+_HEARTBEAT_RECORD = {"__heartbeat__": True}
+
+
+class StorageBase:
+    """Storage abstraction used by the resources.
+
+    Records live in collections identified by ``(collection_id, parent_id)``;
+    each collection has its own timestamp (§2.4). Every method raises
+    :class:`cliquet.storage.exceptions.BackendError` when the backend fails.
+    ``auth`` is the client's ``Authorization`` header, ignored by the built-in
+    backends and meant for remote ones. Callers pass every argument after the
+    ids by keyword.
+    """
+
+    id_generator = generators.UUID4()
+
+    def initialize_schema(self, dry_run: bool = False) -> None:
+        """Create the tables and indexes, or upgrade them (``cliquet migrate``).
+
+        :param dry_run: only log what would be done.
+        """
+        raise NotImplementedError
+
+    def flush(self, auth=None) -> None:
+        """Delete every record, tombstone and timestamp."""
+        raise NotImplementedError
+
+    def collection_timestamp(self, collection_id: str, parent_id: str, auth=None) -> int:
+        """Return the collection timestamp, creating and storing one if missing.
+
+        :returns: epoch milliseconds.
+        """
+        raise NotImplementedError
+
+    def create(self, collection_id: str, parent_id: str, record: dict, id_generator=None,
+               unique_fields=None, id_field: str = DEFAULT_ID_FIELD,
+               modified_field: str = DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
+        """Store a copy of ``record``, removing any tombstone with the same id.
+
+        An id is generated with ``id_generator`` (default: the class one) when
+        absent. ``last_modified`` is kept when present (forced timestamp),
+        assigned otherwise.
+
+        :param unique_fields: fields whose non-null values must be unique
+            among live records; a client-provided id is always checked.
+        :returns: the stored record.
+        :raises: :class:`cliquet.storage.exceptions.UnicityError`
+        """
+        raise NotImplementedError
+
+    def get(self, collection_id: str, parent_id: str, object_id: str,
+            id_field: str = DEFAULT_ID_FIELD, modified_field: str = DEFAULT_MODIFIED_FIELD,
+            auth=None) -> dict:
+        """Return the live record with that id.
+
+        :raises: :class:`cliquet.storage.exceptions.RecordNotFoundError`
+        """
+        raise NotImplementedError
+
+    def update(self, collection_id: str, parent_id: str, object_id: str, record: dict,
+               unique_fields=None, id_field: str = DEFAULT_ID_FIELD,
+               modified_field: str = DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
+        """Replace the record with that id, or create it (an existing tombstone is kept).
+
+        ``record[id_field]`` is forced to ``object_id``.
+
+        :returns: the stored record.
+        :raises: :class:`cliquet.storage.exceptions.UnicityError`
+        """
+        raise NotImplementedError
+
+    def delete(self, collection_id: str, parent_id: str, object_id: str,
+               id_field: str = DEFAULT_ID_FIELD, with_deleted: bool = True,
+               modified_field: str = DEFAULT_MODIFIED_FIELD,
+               deleted_field: str = DEFAULT_DELETED_FIELD, auth=None,
+               last_modified: int | None = None) -> dict:
+        """Delete the live record with that id.
+
+        :param with_deleted: keep a tombstone.
+        :param last_modified: forced timestamp of the tombstone.
+        :returns: the tombstone ``{id, last_modified, deleted: True}``.
+        :raises: :class:`cliquet.storage.exceptions.RecordNotFoundError`
+        """
+        raise NotImplementedError
+
+    def delete_all(self, collection_id: str, parent_id: str, filters=None,
+                   id_field: str = DEFAULT_ID_FIELD, with_deleted: bool = True,
+                   modified_field: str = DEFAULT_MODIFIED_FIELD,
+                   deleted_field: str = DEFAULT_DELETED_FIELD, auth=None) -> list:
+        """Delete every live record matching ``filters`` (ANDed).
+
+        :returns: the list of tombstones.
+        """
+        raise NotImplementedError
+
+    def purge_deleted(self, collection_id: str, parent_id: str, before: int | None = None,
+                      id_field: str = DEFAULT_ID_FIELD,
+                      modified_field: str = DEFAULT_MODIFIED_FIELD, auth=None) -> int:
+        """Remove tombstones, only those older than ``before`` if given.
+
+        :returns: the number of tombstones removed.
+        """
+        raise NotImplementedError
+
+    def get_all(self, collection_id: str, parent_id: str, filters=None, sorting=None,
+                pagination_rules=None, limit: int | None = None,
+                include_deleted: bool = False, id_field: str = DEFAULT_ID_FIELD,
+                modified_field: str = DEFAULT_MODIFIED_FIELD,
+                deleted_field: str = DEFAULT_DELETED_FIELD, auth=None) -> tuple[list, int]:
+        """Return a page of records and the number of matching live records.
+
+        :param filters: list of :class:`Filter`, ANDed.
+        :param sorting: list of :class:`Sort`, cumulative.
+        :param pagination_rules: list of filter lists, ORed (keyset pagination).
+        :param limit: maximum size of the page.
+        :param include_deleted: include tombstones in the page (never in the total).
+        :returns: ``(records, total)``.
+        """
+        raise NotImplementedError
+
+
+def heartbeat(backend: StorageBase) -> Callable:
+    """Return ``ping(request) -> bool``, the storage check of ``__heartbeat__``."""
+
+    def ping(request) -> bool:
+        try:
+            readonly = asbool(request.registry.settings.get("readonly", False))
+            if readonly:
+                backend.get_all(_HEARTBEAT_COLLECTION_ID, _HEARTBEAT_PARENT_ID)
+            elif random.random() < _HEARTBEAT_DELETE_RATE:
+                backend.delete_all(_HEARTBEAT_COLLECTION_ID, _HEARTBEAT_PARENT_ID)
+            else:
+                backend.create(_HEARTBEAT_COLLECTION_ID, _HEARTBEAT_PARENT_ID,
+                               dict(_HEARTBEAT_RECORD))
+            return True
+        except Exception:
+            logger.exception("Storage heartbeat failed (%s)", type(backend).__name__)
+            return False
+
+    return ping
+

@@ -1,0 +1,130 @@
+"""Lua scripts of the Redis storage: each one is an atomic read or write.
+
+Timestamps follow §2.4: without a forced value ``max(now, previous + 1)``;
+with one, the record keeps it and the collection timestamp becomes it when
+greater than the previous one, ``previous + 1`` otherwise. Writes given an
+``expected`` timestamp (anything but ``skip``) return ``{'changed'}`` when the
+collection timestamp differs, so that the caller retries.
+"""
+
+_NEXT_TIMESTAMP = """
+local function next_timestamp(previous, forced, now)
+  if previous == nil then return forced or now end
+  if forced == nil then return math.max(now, previous + 1) end
+  if forced > previous then return forced end
+  return previous + 1
+end
+local function changed(raw, expected)
+  return expected ~= 'skip' and (raw or '') ~= expected
+end
+-- Checked before any write, so that no command can fail half-way.
+local function wrong_set(...)
+  for _, key in ipairs({...}) do
+    local kind = redis.call('TYPE', key).ok
+    if kind ~= 'none' and kind ~= 'set' then return key end
+  end
+  return nil
+end
+"""
+
+# KEYS: timestamp, records set, deleted set. ARGV: key prefix, include deleted ('1'/'0').
+# Returns the raw timestamp ('' if none) and two JSON arrays: records, tombstones.
+LOAD = """
+local function load(set, suffix)
+  local ids = redis.call('SMEMBERS', set)
+  local values = {}
+  for i = 1, #ids, 1000 do
+    local keys = {}
+    for j = i, math.min(i + 999, #ids) do keys[#keys + 1] = ARGV[1] .. ids[j] .. suffix end
+    for _, value in ipairs(redis.call('MGET', unpack(keys))) do
+      if value then values[#values + 1] = value end
+    end
+  end
+  return '[' .. table.concat(values, ',') .. ']'
+end
+local tombstones = '[]'
+if ARGV[2] == '1' then tombstones = load(KEYS[3], '.deleted') end
+return {redis.call('GET', KEYS[1]) or '', load(KEYS[2], '.records'), tombstones}
+"""
+
+# KEYS: timestamp, records set, record key, deleted set, tombstone key.
+# ARGV: now, forced timestamp or '', expected timestamp or 'skip', id,
+#       JSON head ('{"last_modified":'), rest of the record JSON after '{', mode.
+# Mode 'create' refuses an existing id ({'exists', json}) and removes the tombstone.
+WRITE = _NEXT_TIMESTAMP + """
+local raw = redis.call('GET', KEYS[1])
+local wrong = wrong_set(KEYS[2], KEYS[4])
+if wrong then return redis.error_reply('WRONGTYPE ' .. wrong .. ' is not a set') end
+if changed(raw, ARGV[3]) then return {'changed', ''} end
+if ARGV[7] == 'create' then
+  local existing = redis.call('GET', KEYS[3])
+  if existing then return {'exists', existing} end
+end
+local forced = tonumber(ARGV[2])
+local current = next_timestamp(tonumber(raw), forced, tonumber(ARGV[1]))
+local stamp = string.format('%.0f', forced or current)
+local separator = ','
+if ARGV[6] == '}' then separator = '' end
+redis.call('SET', KEYS[3], ARGV[5] .. stamp .. separator .. ARGV[6])
+redis.call('SADD', KEYS[2], ARGV[4])
+if ARGV[7] == 'create' then
+  redis.call('DEL', KEYS[5])
+  redis.call('SREM', KEYS[4], ARGV[4])
+end
+redis.call('SET', KEYS[1], string.format('%.0f', current))
+return {'ok', stamp}
+"""
+
+# KEYS: timestamp, records set, deleted set.
+# ARGV: now, expected timestamp or 'skip', key prefix, forced timestamp or '',
+#       keep tombstones ('1'/'0'), JSON of the id, modified and deleted field names,
+#       then pairs (id, JSON of the id).
+# Returns {'ok', id1, stamp1, ...} for the ids that were live records.
+DELETE = _NEXT_TIMESTAMP + """
+local raw = redis.call('GET', KEYS[1])
+local wrong = wrong_set(KEYS[2], KEYS[3])
+if wrong then return redis.error_reply('WRONGTYPE ' .. wrong .. ' is not a set') end
+if changed(raw, ARGV[2]) then return {'changed'} end
+local previous = tonumber(raw)
+local now = tonumber(ARGV[1])
+local forced = tonumber(ARGV[4])
+local result = {'ok'}
+for i = 9, #ARGV, 2 do
+  local id = ARGV[i]
+  if redis.call('SREM', KEYS[2], id) == 1 then
+    previous = next_timestamp(previous, forced, now)
+    local stamp = string.format('%.0f', forced or previous)
+    redis.call('DEL', ARGV[3] .. id .. '.records')
+    if ARGV[5] == '1' then
+      redis.call('SET', ARGV[3] .. id .. '.deleted', '{' .. ARGV[6] .. ':' .. ARGV[i + 1] ..
+        ',' .. ARGV[7] .. ':' .. stamp .. ',' .. ARGV[8] .. ':true}')
+      redis.call('SADD', KEYS[3], id)
+    end
+    result[#result + 1] = id
+    result[#result + 1] = stamp
+  end
+end
+if #result > 1 then redis.call('SET', KEYS[1], string.format('%.0f', previous)) end
+return result
+"""
+
+# KEYS: deleted set. ARGV: key prefix, before or '', modified field name.
+# Returns the number of tombstones removed.
+PURGE = """
+local before = tonumber(ARGV[2])
+local removed = 0
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[1] .. id .. '.deleted'
+  local purge = before == nil
+  if not purge then
+    local tombstone = redis.call('GET', key)
+    purge = tombstone == false or cjson.decode(tombstone)[ARGV[3]] < before
+  end
+  if purge then
+    redis.call('DEL', key)
+    redis.call('SREM', KEYS[1], id)
+    removed = removed + 1
+  end
+end
+return removed
+"""

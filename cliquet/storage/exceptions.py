@@ -1,0 +1,46 @@
+"""Exceptions raised by the storage backends.
+
+::
+
+    Exception
+     ├── BackendError          a backend failure (HTTP 503)
+     └── RecordNotFoundError   no live record with that id
+    IntegrityError (BackendError)
+     └── UnicityError          a unique field collides with another record (HTTP 409)
+"""
+
+
+class BackendError(Exception):
+    """A backend failure, wrapping the driver exception in ``original``.
+
+    :param original: the exception raised by the driver, if any.
+    :param message: defaults to ``"<OriginalClass>: <original>"``.
+    """
+
+    def __init__(self, original: Exception | None = None, message: str | None = None, *args):
+        self.original = original
+        if message is None and original is not None:
+            message = f"{original.__class__.__name__}: {original}"
+        super().__init__(message, *args)
+
+
+class RecordNotFoundError(Exception):
+    """No live record matches the requested id."""
+
+
+class IntegrityError(BackendError):
+    """A write would break an integrity rule."""
+
+
+class UnicityError(IntegrityError):
+    """A unique field value collides with another live record.
+
+    :param field: the conflicting field name.
+    :param record: the existing record holding that value.
+    """
+
+    def __init__(self, field: str, record: dict, *args):
+        self.field = field
+        self.record = record
+        self.msg = f"{field} is not unique: {record}"
+        super().__init__(None, self.msg, *args)

@@ -1,0 +1,295 @@
+"""Process-memory storage, and the Python filtering shared with Redis.
+
+Values compare the way PostgreSQL orders JSONB (so every backend returns the
+same pages): ``null < strings < numbers < booleans < arrays < objects``, with
+an empty top-level array before ``null``; numbers compare numerically,
+strings by code point. A missing field never matches an equality, ``in_`` or
+comparison filter, always matches ``not_``/``exclude_``, and sorts after
+every value in ascending order.
+"""
+import threading
+from collections import defaultdict
+
+from cliquet.storage import (
+    DEFAULT_DELETED_FIELD,
+    DEFAULT_ID_FIELD,
+    DEFAULT_MODIFIED_FIELD,
+    StorageBase,
+)
+from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
+from cliquet.utils import COMPARISON, msec_time
+
+_MISSING = object()
+
+
+def json_key(value, top_level: bool = True) -> tuple:
+    """Total-order key of a JSON value, matching PostgreSQL's JSONB ordering."""
+    if value is None:
+        return (0,)
+    if isinstance(value, str):
+        return (1, value)
+    if isinstance(value, bool):
+        return (3, value)
+    if isinstance(value, (int, float)):
+        return (2, value)
+    if isinstance(value, (list, tuple)):
+        if top_level and not value:
+            return (-1,)
+        return (4, len(value), tuple(json_key(item, False) for item in value))
+    if isinstance(value, dict):
+        # JSONB stores object keys shortest first, then bytewise.
+        keys = sorted(value, key=lambda k: (len(k.encode("utf-8")), k.encode("utf-8")))
+        return (5, len(value), tuple((k, json_key(value[k], False)) for k in keys))
+    return (6, str(value))
+
+
+def _predicate(flt, pagination: bool):
+    """Compile a filter into ``record -> bool``.
+
+    In ``pagination`` mode a missing value counts as greater than any value,
+    consistently with the ascending sort order.
+    """
+    field, value, operator = flt
+    if operator in (COMPARISON.IN, COMPARISON.EXCLUDE):
+        values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        keys = {json_key(v) for v in values}
+        if operator == COMPARISON.IN:
+            return lambda r: (v := r.get(field, _MISSING)) is not _MISSING and json_key(v) in keys
+        return lambda r: (v := r.get(field, _MISSING)) is _MISSING or json_key(v) not in keys
+
+    key = json_key(value)
+    if operator == COMPARISON.EQ:
+        return lambda r: (v := r.get(field, _MISSING)) is not _MISSING and json_key(v) == key
+    if operator == COMPARISON.NOT:
+        return lambda r: (v := r.get(field, _MISSING)) is _MISSING or json_key(v) != key
+    compare = {
+        COMPARISON.LT: tuple.__lt__, COMPARISON.MAX: tuple.__le__,
+        COMPARISON.GT: tuple.__gt__, COMPARISON.MIN: tuple.__ge__,
+    }[COMPARISON(operator)]
+    missing = pagination and operator in (COMPARISON.GT, COMPARISON.MIN)
+
+    def match(record):
+        v = record.get(field, _MISSING)
+        return missing if v is _MISSING else compare(json_key(v), key)
+
+    return match
+
+
+def apply_filters(records, filters) -> list:
+    """Records matching every filter (ANDed)."""
+    predicates = [_predicate(f, pagination=False) for f in filters or ()]
+    return [r for r in records if all(p(r) for p in predicates)]
+
+
+def apply_pagination(records, pagination_rules) -> list:
+    """Records matching at least one rule (a rule is a list of ANDed filters)."""
+    if not pagination_rules:
+        return list(records)
+    rules = [[_predicate(f, pagination=True) for f in rule] for rule in pagination_rules]
+    return [r for r in records if any(all(p(r) for p in rule) for rule in rules)]
+
+
+def apply_sorting(records, sorting) -> list:
+    """Records sorted by every :class:`cliquet.storage.Sort`, missing values last ascending."""
+    result = list(records)
+    for field, direction in reversed(sorting or ()):
+        def sort_key(record, field=field):
+            value = record.get(field, _MISSING)
+            return (1,) if value is _MISSING else (0, json_key(value))
+
+        result.sort(key=sort_key, reverse=direction < 0)
+    return result
+
+
+def copy_record(record: dict) -> dict:
+    """A copy sharing no mutable value with ``record``."""
+    return {k: _copy_value(v) for k, v in record.items()}
+
+
+def _copy_value(value):
+    if isinstance(value, dict):
+        return copy_record(value)
+    if isinstance(value, (list, tuple)):
+        return [_copy_value(v) for v in value]
+    return value
+
+
+def next_timestamp(previous: int | None, forced: int | None, now: int) -> int:
+    """New collection timestamp after a write (§2.4).
+
+    Without a forced value: ``max(now, previous + 1)``. With one: the forced
+    value if it is greater than ``previous``, else ``previous + 1``.
+    """
+    if previous is None:
+        return now if forced is None else forced
+    if forced is None:
+        return max(now, previous + 1)
+    return forced if forced > previous else previous + 1
+
+
+class MemoryBasedStorage(StorageBase):
+    """Helpers for backends that filter, sort and paginate in Python."""
+
+    def strip_deleted_record(self, record: dict, id_field: str, modified_field: str,
+                             deleted_field: str) -> dict:
+        """The tombstone of ``record``."""
+        return {id_field: record[id_field], modified_field: record[modified_field],
+                deleted_field: True}
+
+    def check_unicity(self, records, record: dict, unique_fields, id_field: str,
+                      exclude_id: str | None = None) -> None:
+        """Raise :class:`UnicityError` for the first ``unique_fields`` value held elsewhere.
+
+        Null or missing values are ignored; the record ``exclude_id`` is skipped.
+        """
+        for field in unique_fields or ():
+            value = record.get(field)
+            if value is None:
+                continue
+            key = json_key(value)
+            for existing in records:
+                if existing[id_field] == exclude_id:
+                    continue
+                other = existing.get(field)
+                if other is not None and json_key(other) == key:
+                    raise UnicityError(field, copy_record(existing))
+
+    def extract_record_set(self, records, tombstones=(), filters=None, sorting=None,
+                           pagination_rules=None, limit=None) -> tuple[list, int]:
+        """Filter, sort and paginate live ``records`` plus ``tombstones``.
+
+        :returns: ``(page, total)``, the page made of copies and ``total``
+            counting the live records matching ``filters``.
+        """
+        matching = apply_filters(records, filters)
+        total = len(matching)
+        if tombstones:
+            matching += apply_filters(tombstones, filters)
+        page = apply_sorting(apply_pagination(matching, pagination_rules), sorting)
+        if limit and limit > 0:
+            page = page[:limit]
+        return [copy_record(r) for r in page], total
+
+
+class Storage(MemoryBasedStorage):
+    """Storage backend keeping everything in process memory (lost on restart).
+
+    Safe to share between threads.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._lock = threading.RLock()
+        self.flush()
+
+    def initialize_schema(self, dry_run: bool = False) -> None:
+        """Nothing to create."""
+
+    def flush(self, auth=None) -> None:
+        with self._lock:
+            self._store = defaultdict(dict)
+            self._cemetery = defaultdict(dict)
+            self._timestamps = {}
+
+    def collection_timestamp(self, collection_id, parent_id, auth=None) -> int:
+        with self._lock:
+            return self._timestamps.setdefault((collection_id, parent_id), msec_time())
+
+    def _bump_timestamp(self, key, forced=None) -> int:
+        current = next_timestamp(self._timestamps.get(key), forced, msec_time())
+        self._timestamps[key] = current
+        return forced if forced is not None else current
+
+    def create(self, collection_id, parent_id, record, id_generator=None, unique_fields=None,
+               id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
+               auth=None) -> dict:
+        id_generator = id_generator or self.id_generator
+        key = (collection_id, parent_id)
+        with self._lock:
+            record = copy_record(record)
+            store = self._store.get(key, {})
+            if id_field not in record:
+                record[id_field] = id_generator()
+            elif record[id_field] in store:
+                raise UnicityError(id_field, copy_record(store[record[id_field]]))
+            self.check_unicity(store.values(), record, unique_fields, id_field)
+            record[modified_field] = self._bump_timestamp(key, record.get(modified_field))
+            self._store[key][record[id_field]] = record
+            self._cemetery[key].pop(record[id_field], None)
+            return copy_record(record)
+
+    def get(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
+            modified_field=DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
+        with self._lock:
+            record = self._store.get((collection_id, parent_id), {}).get(object_id)
+            if record is None:
+                raise RecordNotFoundError(object_id)
+            return copy_record(record)
+
+    def update(self, collection_id, parent_id, object_id, record, unique_fields=None,
+               id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
+               auth=None) -> dict:
+        key = (collection_id, parent_id)
+        with self._lock:
+            record = copy_record(record)
+            record[id_field] = object_id
+            self.check_unicity(self._store.get(key, {}).values(), record, unique_fields,
+                               id_field, exclude_id=object_id)
+            record[modified_field] = self._bump_timestamp(key, record.get(modified_field))
+            self._store[key][object_id] = record
+            return copy_record(record)
+
+    def delete(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
+               with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
+               deleted_field=DEFAULT_DELETED_FIELD, auth=None, last_modified=None) -> dict:
+        key = (collection_id, parent_id)
+        with self._lock:
+            if object_id not in self._store.get(key, {}):
+                raise RecordNotFoundError(object_id)
+            return self._delete(key, object_id, id_field, with_deleted, modified_field,
+                                deleted_field, last_modified)
+
+    def _delete(self, key, object_id, id_field, with_deleted, modified_field, deleted_field,
+                last_modified=None) -> dict:
+        record = self._store[key].pop(object_id)
+        record[modified_field] = self._bump_timestamp(key, last_modified)
+        tombstone = self.strip_deleted_record(record, id_field, modified_field, deleted_field)
+        if with_deleted:
+            self._cemetery[key][object_id] = tombstone
+        return dict(tombstone)
+
+    def delete_all(self, collection_id, parent_id, filters=None, id_field=DEFAULT_ID_FIELD,
+                   with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
+                   deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> list:
+        key = (collection_id, parent_id)
+        with self._lock:
+            matching = apply_filters(self._store.get(key, {}).values(), filters)
+            return [self._delete(key, r[id_field], id_field, with_deleted, modified_field,
+                                 deleted_field) for r in matching]
+
+    def purge_deleted(self, collection_id, parent_id, before=None, id_field=DEFAULT_ID_FIELD,
+                      modified_field=DEFAULT_MODIFIED_FIELD, auth=None) -> int:
+        key = (collection_id, parent_id)
+        with self._lock:
+            tombstones = self._cemetery.get(key, {})
+            purged = [i for i, t in tombstones.items()
+                      if before is None or t[modified_field] < before]
+            for object_id in purged:
+                del tombstones[object_id]
+            return len(purged)
+
+    def get_all(self, collection_id, parent_id, filters=None, sorting=None,
+                pagination_rules=None, limit=None, include_deleted=False,
+                id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
+                deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> tuple[list, int]:
+        key = (collection_id, parent_id)
+        with self._lock:
+            records = self._store.get(key, {}).values()
+            tombstones = self._cemetery.get(key, {}).values() if include_deleted else ()
+            return self.extract_record_set(records, tombstones, filters, sorting,
+                                           pagination_rules, limit)
+
+
+def load_from_config(config) -> Storage:
+    """The memory backend (``storage_backend = cliquet.storage.memory``)."""
+    return Storage()

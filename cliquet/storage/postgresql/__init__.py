@@ -1,0 +1,210 @@
+"""PostgreSQL storage: records as JSONB, filtering, sorting and paging in SQL.
+
+Collection timestamps are computed by the database (see ``schema.sql``);
+every create, update and delete is one statement. Settings: ``storage_url``,
+``storage_max_fetch_size`` (10000) and the pool settings of
+:func:`cliquet.storage.postgresql.client.create_from_config`.
+"""
+import functools
+import os
+
+from cliquet.storage import (
+    DEFAULT_DELETED_FIELD,
+    DEFAULT_ID_FIELD,
+    DEFAULT_MODIFIED_FIELD,
+    StorageBase,
+)
+from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
+from cliquet.storage.memory import copy_record
+from cliquet.storage.postgresql import _queries as queries
+from cliquet.storage.postgresql._migrator import Migrator
+from cliquet.storage.postgresql.client import PostgreSQLClient, create_from_config
+from cliquet.utils import json
+
+SCHEMA_VERSION = 1
+DEFAULT_MAX_FETCH_SIZE = 10000
+_SQL_DIR = os.path.dirname(__file__)
+
+
+class Storage(StorageBase):
+    """Storage backend on a PostgreSQL client (see :func:`load_from_config`).
+
+    :param client: a :class:`~cliquet.storage.postgresql.client.PostgreSQLClient`.
+    :param max_fetch_size: maximum number of records a page holds.
+    """
+
+    schema_version = SCHEMA_VERSION
+
+    def __init__(self, client: PostgreSQLClient, max_fetch_size: int = DEFAULT_MAX_FETCH_SIZE,
+                 *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self._max_fetch_size = max_fetch_size
+        from sqlalchemy import text
+
+        self._text = functools.lru_cache(maxsize=512)(text)  # reuse compiled statements
+
+    def _execute(self, sql: str, params: dict, readonly: bool = False, then: str | None = None,
+                 force_commit: bool = False):
+        """Run ``sql`` (and the ``then`` statement in the same transaction)."""
+        with self.client.connect(readonly=readonly, force_commit=force_commit) as connection:
+            result = connection.execute(self._text(sql), params)
+            rows = result.fetchall() if result.returns_rows else result.rowcount
+            if then:
+                connection.execute(self._text(then))
+            return rows
+
+    def initialize_schema(self, dry_run: bool = False) -> None:
+        """Create the schema, or upgrade it to :data:`SCHEMA_VERSION`.
+
+        :param dry_run: log the SQL that would run, and change nothing.
+        """
+        Migrator(self.client, "storage", self.schema_version, _SQL_DIR).migrate(dry_run)
+
+    def flush(self, auth=None) -> None:
+        """Delete everything, committed at once (even within a request transaction)."""
+        self._execute(queries.FLUSH, {}, force_commit=True)
+
+    def collection_timestamp(self, collection_id, parent_id, auth=None) -> int:
+        params = {"collection_id": collection_id, "parent_id": parent_id}
+        timestamp = self._execute(queries.GET_TIMESTAMP, params, readonly=True)[0][0]
+        if timestamp is None:
+            rows = self._execute(queries.CREATE_TIMESTAMP, params)
+            # Empty when created concurrently meanwhile.
+            timestamp = rows[0][0] if rows else \
+                self._execute(queries.GET_TIMESTAMP, params, readonly=True)[0][0]
+        return timestamp
+
+    def _write(self, sql, collection_id, parent_id, object_id, record, unique_fields,
+               id_field, modified_field, exclude_id=None) -> dict:
+        """Run a create or update statement; raise ``UnicityError`` on a conflict."""
+        builder = queries.QueryBuilder(
+            id_field, modified_field, collection_id=collection_id, parent_id=parent_id,
+            object_id=object_id, forced=record.get(modified_field),
+            data=json.dumps({k: v for k, v in record.items()
+                             if k not in (id_field, modified_field)}))
+        conflicts = []
+        for rank, field in enumerate(unique_fields or ()):
+            value = record.get(field)
+            if value is None:
+                continue
+            exclude = "" if exclude_id is None else f" AND id <> {builder.bind(exclude_id)}"
+            condition = builder.condition((field, value, "=="))
+            conflicts.append(queries.CONFLICT.format(
+                rank=rank, base=queries.BASE, condition=condition, exclude=exclude))
+        if not conflicts and sql is queries.CREATE:
+            sql = queries.CREATE_NEW  # cheaper to plan
+        sql = sql.format(base=queries.BASE,
+                         conflicts=" UNION ALL ".join(conflicts) or queries.NO_CONFLICT)
+        rows = self._execute(sql, builder.params)
+        taken = sorted((row for row in rows if row.rank is not None), key=lambda r: r.rank)
+        if taken:
+            row = taken[0]
+            existing = {**row.data, id_field: row.id, modified_field: row.last_modified}
+            raise UnicityError(unique_fields[row.rank], existing)
+        result = copy_record(record)
+        result[id_field] = object_id
+        result[modified_field] = rows[0].last_modified
+        return result
+
+    def create(self, collection_id, parent_id, record, id_generator=None, unique_fields=None,
+               id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
+               auth=None) -> dict:
+        unique_fields = tuple(unique_fields or ())
+        if id_field in record:
+            object_id = record[id_field]
+            unique_fields = (id_field, *unique_fields)
+        else:
+            object_id = (id_generator or self.id_generator)()
+        return self._write(queries.CREATE, collection_id, parent_id, object_id, record,
+                           unique_fields, id_field, modified_field)
+
+    def get(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
+            modified_field=DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
+        params = {"collection_id": collection_id, "parent_id": parent_id,
+                  "object_id": object_id}
+        rows = self._execute(queries.GET, params, readonly=True)
+        if not rows:
+            raise RecordNotFoundError(object_id)
+        return {**rows[0].data, id_field: object_id, modified_field: rows[0].last_modified}
+
+    def update(self, collection_id, parent_id, object_id, record, unique_fields=None,
+               id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
+               auth=None) -> dict:
+        return self._write(queries.UPDATE, collection_id, parent_id, object_id, record,
+                           tuple(unique_fields or ()), id_field, modified_field,
+                           exclude_id=object_id)
+
+    def _delete(self, collection_id, parent_id, where, builder, with_deleted, id_field,
+                modified_field, deleted_field, last_modified=None) -> list:
+        template = (queries.DELETE_WITH_TOMBSTONES if with_deleted
+                    else queries.DELETE_WITHOUT_TOMBSTONES)
+        params = dict(builder.params, collection_id=collection_id, parent_id=parent_id,
+                      forced=last_modified)
+        rows = self._execute(template.format(base=queries.BASE, where=where), params,
+                             then=None if with_deleted else queries.FLUSH_TIMESTAMPS)
+        return [{id_field: row.id,
+                 modified_field: row.last_modified if last_modified is None else last_modified,
+                 deleted_field: True} for row in rows]
+
+    def delete(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
+               with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
+               deleted_field=DEFAULT_DELETED_FIELD, auth=None, last_modified=None) -> dict:
+        builder = queries.QueryBuilder(id_field, modified_field)
+        where = f" AND id = {builder.bind(object_id)}"
+        tombstones = self._delete(collection_id, parent_id, where, builder, with_deleted,
+                                  id_field, modified_field, deleted_field, last_modified)
+        if not tombstones:
+            raise RecordNotFoundError(object_id)
+        return tombstones[0]
+
+    def delete_all(self, collection_id, parent_id, filters=None, id_field=DEFAULT_ID_FIELD,
+                   with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
+                   deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> list:
+        builder = queries.QueryBuilder(id_field, modified_field)
+        where = builder.filters(filters)
+        return self._delete(collection_id, parent_id, where, builder, with_deleted,
+                            id_field, modified_field, deleted_field)
+
+    def purge_deleted(self, collection_id, parent_id, before=None, id_field=DEFAULT_ID_FIELD,
+                      modified_field=DEFAULT_MODIFIED_FIELD, auth=None) -> int:
+        params = {"collection_id": collection_id, "parent_id": parent_id, "before": before}
+        sql = queries.PURGE + ("" if before is None else " AND last_modified < :before")
+        return self._execute(sql, params)
+
+    def get_all(self, collection_id, parent_id, filters=None, sorting=None,
+                pagination_rules=None, limit=None, include_deleted=False,
+                id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
+                deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> tuple[list, int]:
+        builder = queries.QueryBuilder(
+            id_field, modified_field, collection_id=collection_id, parent_id=parent_id,
+            deleted_field=deleted_field)
+        source = queries.RECORDS
+        if include_deleted:
+            source = f"{queries.RECORDS} UNION ALL {queries.TOMBSTONES}"
+        where = builder.filters(filters)
+        sql = queries.PAGE.format(base=queries.BASE, filters=where, source=source,
+                                  rules=builder.rules(pagination_rules),
+                                  order=builder.order(sorting))
+        page_size = self._max_fetch_size
+        if limit and limit > 0:
+            page_size = min(limit, page_size)
+        rows = self._execute(sql, dict(builder.params, limit=page_size), readonly=True)
+        if rows:
+            total = rows[0].total
+        elif pagination_rules:
+            count = queries.COUNT.format(base=queries.BASE, filters=where)
+            total = self._execute(count, builder.params, readonly=True)[0][0]
+        else:
+            total = 0
+        records = [{**row.data, id_field: row.id, modified_field: row.last_modified}
+                   for row in rows]
+        return records, total
+
+
+def load_from_config(config) -> Storage:
+    """The PostgreSQL backend (``storage_backend = cliquet.storage.postgresql``)."""
+    settings = config.get_settings()
+    client = create_from_config(config, prefix="storage_")
+    max_fetch_size = int(settings.get("storage_max_fetch_size") or DEFAULT_MAX_FETCH_SIZE)
+    return Storage(client=client, max_fetch_size=max_fetch_size)

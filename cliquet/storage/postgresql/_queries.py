@@ -1,0 +1,216 @@
+"""SQL of the PostgreSQL storage, and the translation of filters and sorts.
+
+JSON fields compare as JSONB values (the order the memory backend mimics,
+see :mod:`cliquet.storage.memory`); ``id`` and ``last_modified`` use their
+columns when the compared values have the column's type.
+"""
+from cliquet.utils import COMPARISON, json
+
+BASE = "parent_id = :parent_id AND collection_id = :collection_id"
+
+# Conflicting records of one unique field, ranked by declaration order.
+CONFLICT = """(SELECT {rank} AS rank, id, last_modified, data FROM records
+   WHERE {base} AND {condition}{exclude} LIMIT 1)"""
+
+# Insert a record with a new id, removing any tombstone.
+CREATE_NEW = """
+WITH del AS (DELETE FROM deleted WHERE {base} AND id = :object_id)
+INSERT INTO records (id, parent_id, collection_id, last_modified, data)
+VALUES (:object_id, :parent_id, :collection_id, CAST(:forced AS BIGINT), CAST(:data AS JSONB))
+RETURNING NULL::INT AS rank, NULL::TEXT AS id, last_modified, NULL::JSONB AS data
+"""
+
+# Insert a record, removing its tombstone, unless a unique value is taken.
+CREATE = """
+WITH conflict AS ({conflicts}),
+del AS (
+    DELETE FROM deleted WHERE {base} AND id = :object_id
+       AND NOT EXISTS (SELECT 1 FROM conflict)
+),
+ins AS (
+    INSERT INTO records (id, parent_id, collection_id, last_modified, data)
+    SELECT :object_id, :parent_id, :collection_id, CAST(:forced AS BIGINT),
+           CAST(:data AS JSONB)
+     WHERE NOT EXISTS (SELECT 1 FROM conflict)
+    RETURNING last_modified
+)
+SELECT NULL::INT AS rank, NULL::TEXT AS id, last_modified, NULL::JSONB AS data FROM ins
+UNION ALL
+SELECT rank, id, last_modified, data FROM conflict
+"""
+
+# Replace a record (or create it), unless a unique value is taken.
+UPDATE = """
+WITH conflict AS ({conflicts}),
+upd AS (
+    UPDATE records SET data = CAST(:data AS JSONB), last_modified = CAST(:forced AS BIGINT)
+     WHERE {base} AND id = :object_id AND NOT EXISTS (SELECT 1 FROM conflict)
+    RETURNING last_modified
+),
+ins AS (
+    INSERT INTO records (id, parent_id, collection_id, last_modified, data)
+    SELECT :object_id, :parent_id, :collection_id, CAST(:forced AS BIGINT),
+           CAST(:data AS JSONB)
+     WHERE NOT EXISTS (SELECT 1 FROM upd) AND NOT EXISTS (SELECT 1 FROM conflict)
+    RETURNING last_modified
+)
+SELECT NULL::INT AS rank, NULL::TEXT AS id, last_modified, NULL::JSONB AS data FROM upd
+UNION ALL
+SELECT NULL::INT, NULL::TEXT, last_modified, NULL::JSONB FROM ins
+UNION ALL
+SELECT rank, id, last_modified, data FROM conflict
+"""
+
+NO_CONFLICT = "SELECT NULL::INT AS rank, NULL AS id, NULL::BIGINT AS last_modified, " \
+              "NULL::JSONB AS data WHERE FALSE"
+
+# Move matching records to tombstones, each with its own new timestamp.
+DELETE_WITH_TOMBSTONES = """
+WITH del AS (
+    DELETE FROM records WHERE {base}{where} RETURNING id, parent_id, collection_id
+)
+INSERT INTO deleted (id, parent_id, collection_id, last_modified)
+SELECT id, parent_id, collection_id, CAST(:forced AS BIGINT) FROM del
+ON CONFLICT (parent_id, collection_id, id)
+    DO UPDATE SET last_modified = CAST(:forced AS BIGINT)
+RETURNING id, last_modified
+"""
+
+# No row is inserted, so the cached timestamps are flushed explicitly.
+DELETE_WITHOUT_TOMBSTONES = """
+WITH del AS (DELETE FROM records WHERE {base}{where} RETURNING id)
+SELECT id, bump_collection_timestamp(:parent_id, :collection_id, CAST(:forced AS BIGINT))
+       AS last_modified
+  FROM del
+"""
+
+FLUSH_TIMESTAMPS = "SELECT flush_collection_timestamps()"
+
+GET = f"SELECT last_modified, data FROM records WHERE {BASE} AND id = :object_id"
+
+GET_TIMESTAMP = "SELECT collection_timestamp(:parent_id, :collection_id) AS last_modified"
+
+CREATE_TIMESTAMP = """
+INSERT INTO timestamps (parent_id, collection_id, last_modified)
+VALUES (:parent_id, :collection_id, clock_msec())
+ON CONFLICT (parent_id, collection_id) DO NOTHING
+RETURNING last_modified
+"""
+
+PURGE = f"DELETE FROM deleted WHERE {BASE}"
+
+FLUSH = "DELETE FROM records; DELETE FROM deleted; DELETE FROM timestamps;"
+
+TOMBSTONES = f"""SELECT id, last_modified, jsonb_build_object(:deleted_field, TRUE) AS data
+  FROM deleted WHERE {BASE}"""
+
+RECORDS = f"SELECT id, last_modified, data FROM records WHERE {BASE}"
+
+PAGE = """
+SELECT id, last_modified, data,
+       (SELECT COUNT(*) FROM records WHERE {base}{filters}) AS total
+  FROM ({source}) AS r
+ WHERE TRUE{filters}{rules}
+ ORDER BY {order}
+ LIMIT :limit
+"""
+
+COUNT = "SELECT COUNT(*) FROM records WHERE {base}{filters}"
+
+_OPERATORS = {
+    COMPARISON.EQ: "=", COMPARISON.NOT: "<>", COMPARISON.LT: "<", COMPARISON.GT: ">",
+    COMPARISON.MIN: ">=", COMPARISON.MAX: "<=",
+}
+
+
+class QueryBuilder:
+    """Accumulates bind parameters while translating filters and sorts to SQL."""
+
+    def __init__(self, id_field: str, modified_field: str, **params):
+        self.id_field = id_field
+        self.modified_field = modified_field
+        self.params = params
+
+    def bind(self, value) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def _column(self, field: str, value) -> str | None:
+        """The column holding ``field`` if ``value`` (or its items) has the column type."""
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if field == self.id_field and all(isinstance(v, str) for v in values):
+            return "id"
+        if field == self.modified_field and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in values):
+            return "last_modified"
+        return None
+
+    def expression(self, field: str) -> str:
+        """SQL of a field's JSONB value (NULL when missing)."""
+        if field == self.id_field:
+            return "to_jsonb(id)"
+        if field == self.modified_field:
+            return "to_jsonb(last_modified)"
+        return f"(data -> {self.bind(field)})"
+
+    def condition(self, flt, pagination: bool = False) -> str:
+        """SQL of one filter.
+
+        In ``pagination`` mode a missing value is greater than every value, as
+        in the ascending sort order.
+        """
+        field, value, operator = flt
+        operator = COMPARISON(operator)
+        column = self._column(field, value)
+        if operator in (COMPARISON.IN, COMPARISON.EXCLUDE):
+            values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+            if column == "id":
+                sql = f"id = ANY(CAST({self.bind(values)} AS TEXT[]))"
+            elif column:
+                sql = f"last_modified = ANY(CAST({self.bind(values)} AS BIGINT[]))"
+            else:
+                items = self.bind([json.dumps(v) for v in values])
+                sql = f"{self.expression(field)} = ANY(CAST({items} AS JSONB[]))"
+            return sql if operator == COMPARISON.IN else f"({sql}) IS NOT TRUE"
+        if column:
+            return f"{column} {_OPERATORS[operator]} {self.bind(value)}"
+        if operator in (COMPARISON.EQ, COMPARISON.NOT):
+            if field not in (self.id_field, self.modified_field) and \
+                    not isinstance(value, (dict, list, tuple)):
+                # Scalar equality as containment, which the GIN index serves.
+                sql = f"data @> CAST({self.bind(json.dumps({field: value}))} AS JSONB)"
+            else:
+                sql = f"{self.expression(field)} = CAST({self.bind(json.dumps(value))} AS JSONB)"
+            return sql if operator == COMPARISON.EQ else f"({sql}) IS NOT TRUE"
+        expression = self.expression(field)
+        sql = f"{expression} {_OPERATORS[operator]} CAST({self.bind(json.dumps(value))} AS JSONB)"
+        if pagination and operator in (COMPARISON.GT, COMPARISON.MIN):
+            sql = f"({sql} OR {expression} IS NULL)"
+        return sql
+
+    def filters(self, filters) -> str:
+        """`` AND ...`` for every filter, or an empty string."""
+        return "".join(f" AND {self.condition(f)}" for f in filters or ())
+
+    def rules(self, pagination_rules) -> str:
+        """`` AND (rule OR rule ...)`` for the pagination rules, or an empty string."""
+        if not pagination_rules:
+            return ""
+        ored = " OR ".join(
+            "(" + (" AND ".join(self.condition(f, pagination=True) for f in rule) or "TRUE") + ")"
+            for rule in pagination_rules)
+        return f" AND ({ored})"
+
+    def order(self, sorting) -> str:
+        """``ORDER BY`` items; missing values sort last ascending, first descending."""
+        items = []
+        for field, direction in sorting or ():
+            if field == self.id_field:
+                expression = "id"
+            elif field == self.modified_field:
+                expression = "last_modified"
+            else:
+                expression = self.expression(field)
+            items.append(f"{expression} {'ASC' if direction > 0 else 'DESC'}")
+        return ", ".join(items or ["last_modified DESC"])

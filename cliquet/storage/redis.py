@@ -1,0 +1,214 @@
+"""Redis storage: records as JSON strings, filtered and sorted in Python.
+
+Key layout (``<c>`` collection id, ``<p>`` parent id): ``<c>.<p>.timestamp``,
+the sets ``<c>.<p>.records`` and ``<c>.<p>.deleted`` of ids, and the JSON
+strings ``<c>.<p>.<id>.records`` and ``<c>.<p>.<id>.deleted``. Every write is
+one Lua script, hence atomic; writes that depend on the collection content
+(unique fields, ``delete_all``) pass the timestamp they read and are retried
+if another write happened in between.
+"""
+import functools
+
+import redis
+
+from cliquet.storage import (
+    DEFAULT_DELETED_FIELD,
+    DEFAULT_ID_FIELD,
+    DEFAULT_MODIFIED_FIELD,
+)
+from cliquet.storage import _redis_scripts as scripts
+from cliquet.storage.exceptions import BackendError, RecordNotFoundError, UnicityError
+from cliquet.storage.memory import MemoryBasedStorage, copy_record
+from cliquet.utils import json, msec_time
+
+DEFAULT_POOL_SIZE = 25
+DEFAULT_POOL_TIMEOUT = 30
+DEFAULT_CONNECT_TIMEOUT = 5
+_MAX_ATTEMPTS = 100
+_SKIP_CHECK = "skip"
+
+
+def wrap_redis_error(func):
+    """Decorator raising Redis errors as :class:`BackendError`."""
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except redis.RedisError as e:
+            raise BackendError(original=e) from e
+
+    return wrapped
+
+
+def create_from_config(config, prefix: str = "") -> redis.Redis:
+    """A Redis client on ``<prefix>url`` with a blocking pool.
+
+    The pool holds ``<prefix>pool_size`` connections (25); a checkout waits at
+    most ``<prefix>pool_timeout`` seconds (30) and connecting at most
+    ``<prefix>connect_timeout`` seconds (5) before raising.
+    """
+    settings = config.get_settings()
+    pool = redis.BlockingConnectionPool.from_url(
+        settings[prefix + "url"],
+        max_connections=int(settings.get(prefix + "pool_size") or DEFAULT_POOL_SIZE),
+        timeout=float(settings.get(prefix + "pool_timeout") or DEFAULT_POOL_TIMEOUT),
+        socket_connect_timeout=float(
+            settings.get(prefix + "connect_timeout") or DEFAULT_CONNECT_TIMEOUT),
+    )
+    return redis.Redis(connection_pool=pool)
+
+
+class Storage(MemoryBasedStorage):
+    """Storage backend on a Redis client (see :func:`load_from_config`).
+
+    :param client: a ``redis.Redis`` client.
+    """
+
+    def __init__(self, client: redis.Redis, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._client = client
+        self._load_script = client.register_script(scripts.LOAD)
+        self._write_script = client.register_script(scripts.WRITE)
+        self._delete_script = client.register_script(scripts.DELETE)
+        self._purge_script = client.register_script(scripts.PURGE)
+
+    def initialize_schema(self, dry_run: bool = False) -> None:
+        """Redis has no schema."""
+
+    @wrap_redis_error
+    def flush(self, auth=None) -> None:
+        """Empty the whole Redis database."""
+        self._client.flushdb()
+
+    @wrap_redis_error
+    def collection_timestamp(self, collection_id, parent_id, auth=None) -> int:
+        key = f"{collection_id}.{parent_id}.timestamp"
+        with self._client.pipeline() as pipe:  # MULTI/EXEC
+            pipe.set(key, msec_time(), nx=True)
+            pipe.get(key)
+            _, timestamp = pipe.execute()
+        return int(timestamp)
+
+    def _load(self, base: str, include_deleted: bool) -> tuple[str, list, list]:
+        """The raw timestamp, live records and (optionally) tombstones, atomically."""
+        keys = [f"{base}.timestamp", f"{base}.records", f"{base}.deleted"]
+        raw, records, tombstones = self._load_script(
+            keys=keys, args=[f"{base}.", "1" if include_deleted else "0"])
+        return raw.decode(), json.loads(records), json.loads(tombstones)
+
+    def _write(self, mode, collection_id, parent_id, record, unique_fields, id_field,
+               modified_field, exclude_id=None) -> dict:
+        base = f"{collection_id}.{parent_id}"
+        object_id = record[id_field]
+        forced = record.pop(modified_field, None)
+        body = json.dumps(record)
+        keys = [f"{base}.timestamp", f"{base}.records", f"{base}.{object_id}.records",
+                f"{base}.deleted", f"{base}.{object_id}.deleted"]
+        for _ in range(_MAX_ATTEMPTS):
+            expected = _SKIP_CHECK
+            if unique_fields:
+                expected, records, _ = self._load(base, include_deleted=False)
+                self.check_unicity(records, record, unique_fields, id_field, exclude_id)
+            args = [msec_time(), "" if forced is None else forced, expected, object_id,
+                    "{" + json.dumps(modified_field) + ":", body[1:], mode]
+            status, value = self._write_script(keys=keys, args=args)
+            if status == b"exists":
+                raise UnicityError(id_field, json.loads(value))
+            if status == b"ok":
+                record[modified_field] = int(value)
+                return record
+        raise BackendError(message=f"Too many concurrent writes on {base}")
+
+    @wrap_redis_error
+    def create(self, collection_id, parent_id, record, id_generator=None, unique_fields=None,
+               id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
+               auth=None) -> dict:
+        record = copy_record(record)
+        if id_field in record:
+            unique_fields = (id_field, *(unique_fields or ())) if unique_fields else None
+        else:
+            record[id_field] = (id_generator or self.id_generator)()
+        return self._write("create", collection_id, parent_id, record, unique_fields,
+                           id_field, modified_field)
+
+    @wrap_redis_error
+    def get(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
+            modified_field=DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
+        value = self._client.get(f"{collection_id}.{parent_id}.{object_id}.records")
+        if value is None:
+            raise RecordNotFoundError(object_id)
+        return json.loads(value)
+
+    @wrap_redis_error
+    def update(self, collection_id, parent_id, object_id, record, unique_fields=None,
+               id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
+               auth=None) -> dict:
+        record = copy_record(record)
+        record[id_field] = object_id
+        return self._write("update", collection_id, parent_id, record, unique_fields,
+                           id_field, modified_field, exclude_id=object_id)
+
+    def _delete(self, base, object_ids, expected, with_deleted, id_field, modified_field,
+                deleted_field, last_modified=None):
+        """Run the delete script; ``None`` when the collection changed meanwhile."""
+        keys = [f"{base}.timestamp", f"{base}.records", f"{base}.deleted"]
+        args = [msec_time(), expected, f"{base}.", "" if last_modified is None else last_modified,
+                "1" if with_deleted else "0", json.dumps(id_field), json.dumps(modified_field),
+                json.dumps(deleted_field)]
+        for object_id in object_ids:
+            args += [object_id, json.dumps(object_id)]
+        status, *deleted = self._delete_script(keys=keys, args=args)
+        if status != b"ok":
+            return None
+        return [{id_field: object_id.decode(), modified_field: int(stamp), deleted_field: True}
+                for object_id, stamp in zip(deleted[::2], deleted[1::2])]
+
+    @wrap_redis_error
+    def delete(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
+               with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
+               deleted_field=DEFAULT_DELETED_FIELD, auth=None, last_modified=None) -> dict:
+        base = f"{collection_id}.{parent_id}"
+        tombstones = self._delete(base, [object_id], _SKIP_CHECK, with_deleted, id_field,
+                                  modified_field, deleted_field, last_modified)
+        if not tombstones:
+            raise RecordNotFoundError(object_id)
+        return tombstones[0]
+
+    @wrap_redis_error
+    def delete_all(self, collection_id, parent_id, filters=None, id_field=DEFAULT_ID_FIELD,
+                   with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
+                   deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> list:
+        base = f"{collection_id}.{parent_id}"
+        for _ in range(_MAX_ATTEMPTS):
+            expected, records, _ = self._load(base, include_deleted=False)
+            matching, _ = self.extract_record_set(records, filters=filters)
+            if not matching:
+                return []
+            tombstones = self._delete(base, [r[id_field] for r in matching], expected,
+                                      with_deleted, id_field, modified_field, deleted_field)
+            if tombstones is not None:
+                return tombstones
+        raise BackendError(message=f"Too many concurrent writes on {base}")
+
+    @wrap_redis_error
+    def purge_deleted(self, collection_id, parent_id, before=None, id_field=DEFAULT_ID_FIELD,
+                      modified_field=DEFAULT_MODIFIED_FIELD, auth=None) -> int:
+        base = f"{collection_id}.{parent_id}"
+        return self._purge_script(keys=[f"{base}.deleted"],
+                                  args=[f"{base}.", "" if before is None else before,
+                                        modified_field])
+
+    @wrap_redis_error
+    def get_all(self, collection_id, parent_id, filters=None, sorting=None,
+                pagination_rules=None, limit=None, include_deleted=False,
+                id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
+                deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> tuple[list, int]:
+        _, records, tombstones = self._load(f"{collection_id}.{parent_id}", include_deleted)
+        return self.extract_record_set(records, tombstones, filters, sorting,
+                                       pagination_rules, limit)
+
+
+def load_from_config(config) -> Storage:
+    """The Redis backend on ``storage_url`` (``storage_backend = cliquet.storage.redis``)."""
+    return Storage(create_from_config(config, prefix="storage_"))

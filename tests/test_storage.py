@@ -1,0 +1,368 @@
+"""Every storage backend runs the conformance suite, plus its own cases."""
+import inspect
+import logging
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import ClassVar
+
+import pytest
+from pyramid.config import Configurator
+
+from cliquet.storage import (
+    Filter,
+    Sort,
+    StorageBase,
+    generators,
+    memory,
+    postgresql,
+    redis,
+)
+from cliquet.storage.exceptions import BackendError, RecordNotFoundError, UnicityError
+from cliquet.storage.postgresql import client as pg_client
+from cliquet.storage.postgresql._migrator import MigrationError, Migrator
+from cliquet.storage.testing import StorageTest
+from cliquet.utils import COMPARISON, json
+from tests import servers
+from tests.pg_scratch import scratch_database
+
+
+class TestMemoryStorage(StorageTest):
+    backend = memory
+
+
+class TestRedisStorage(StorageTest):
+    backend = redis
+    down_settings: ClassVar[dict] = {"storage_url": "redis://127.0.0.1:1/0", "storage_pool_timeout": "1"}
+
+    @property
+    def settings(self):
+        return {"storage_url": servers.redis_url()}
+
+    def setup_method(self, method=None):
+        servers.require_redis()
+        super().setup_method(method)
+
+    def test_key_layout(self):
+        client = self.storage._client
+        record = self.create_record({"id": "abc", "x": 1})
+        assert client.smembers("test.1234.records") == {b"abc"}
+        assert json.loads(client.get("test.1234.abc.records")) == record
+        assert int(client.get("test.1234.timestamp")) == record["last_modified"]
+        tombstone = self.storage.delete(object_id="abc", **self.kw)
+        assert client.smembers("test.1234.deleted") == {b"abc"}
+        assert json.loads(client.get("test.1234.abc.deleted")) == tombstone
+        assert not client.exists("test.1234.abc.records")
+
+    def test_a_failing_write_leaves_nothing_behind(self):
+        client = self.storage._client
+        client.set("test.1234.deleted", "not a set")
+        with pytest.raises(BackendError):
+            self.create_record({"id": "abc"})
+        with pytest.raises(RecordNotFoundError):
+            self.storage.get(object_id="abc", **self.kw)
+        assert not client.exists("test.1234.records", "test.1234.timestamp")
+
+    def test_settings_are_coerced(self):
+        client = redis.create_from_config(Configurator(settings={
+            "cache_url": servers.redis_url(), "cache_pool_size": "3",
+            "cache_pool_timeout": "0.5"}), prefix="cache_")
+        assert client.connection_pool.max_connections == 3
+        assert client.connection_pool.timeout == 0.5
+
+    def test_exhausted_pool_raises_within_the_pool_timeout(self):
+        storage = self.load_storage({**self.settings, "storage_pool_size": 1,
+                                     "storage_pool_timeout": 0.3})
+        held = storage._client.connection_pool.get_connection()
+        try:
+            started = time.monotonic()
+            with pytest.raises(BackendError):
+                storage.get_all(**self.kw)
+            assert time.monotonic() - started < 2
+        finally:
+            storage._client.connection_pool.release(held)
+
+
+class TestPostgreSQLStorage(StorageTest):
+    backend = postgresql
+    down_settings: ClassVar[dict] = {
+        "storage_url": "postgres://postgres:postgres@127.0.0.1:1/x", "storage_pool_timeout": "1"}
+
+    @property
+    def settings(self):
+        return {"storage_url": servers.postgresql_url(), "transaction_per_request": False}
+
+    def setup_method(self, method=None):
+        servers.require_postgresql()
+        super().setup_method(method)
+
+    def teardown_method(self, method=None):
+        super().teardown_method(method)
+        self.storage.client.engine.dispose()
+
+    def test_json_order_and_comparisons_match_the_memory_backend(self):
+        rng = random.Random(7)
+        scalars = [None, True, False, "", "a", "B", "é", "10", "9", 9, 10, -1, 2.5, 0, 1.0]
+        values = scalars + [[rng.choice(scalars) for _ in range(rng.randint(0, 3))]
+                            for _ in range(15)]
+        values += [{"k": rng.choice(scalars)} for _ in range(5)] + [{"a": 1, "bb": 2}]
+        for value in values:
+            self.create_record({"v": value})
+        self.create_record({"w": 1})
+        records, _ = self.get_all()
+        for direction in (1, -1):
+            sorting = [Sort("v", direction), Sort("last_modified", 1)]
+            assert self.get_all(sorting=sorting)[0] == memory.apply_sorting(records, sorting)
+        for operator in COMPARISON:
+            for pivot in ([9, "a", None] if operator in ("in", "exclude") else scalars):
+                filters = [Filter("v", pivot, operator)]
+                expected = self.ids(memory.apply_filters(records, filters))
+                assert sorted(self.ids(self.get_all(filters=filters)[0])) == sorted(expected)
+
+    def test_max_fetch_size_caps_pages_but_not_the_total(self):
+        storage = self.load_storage({**self.settings, "storage_max_fetch_size": "4"})
+        for _ in range(6):
+            self.create_record()
+        records, total = storage.get_all(**self.kw)
+        assert (len(records), total) == (4, 6)
+        assert len(storage.get_all(limit=10, **self.kw)[0]) == 4
+
+    def test_initialize_schema_raises_backend_error_when_server_is_down(self):
+        with pytest.raises(BackendError):
+            self.load_storage({**self.settings, **self.down_settings}).initialize_schema()
+
+    def test_exhausted_pool_raises_within_the_pool_timeout(self):
+        storage = self.load_storage({**self.settings, "storage_pool_size": "1",
+                                     "storage_max_overflow": "0", "storage_pool_timeout": "0.3"})
+        with storage.client.connect():
+            started = time.monotonic()
+            with pytest.raises(BackendError):
+                storage.get_all(**self.kw)
+            assert time.monotonic() - started < 2
+        storage.client.engine.dispose()
+
+    def test_pool_refuses_waiters_beyond_max_backlog(self):
+        storage = self.load_storage({**self.settings, "storage_pool_size": "1",
+                                     "storage_max_overflow": "0", "storage_pool_timeout": "5",
+                                     "storage_max_backlog": "0"})
+        with storage.client.connect():
+            started = time.monotonic()
+            with pytest.raises(BackendError):
+                storage.get_all(**self.kw)
+            assert time.monotonic() - started < 1
+        storage.client.engine.dispose()
+
+    def test_writes_join_the_request_transaction(self):
+        import transaction
+
+        storage = self.load_storage({**self.settings, "transaction_per_request": "true"})
+        with transaction.manager:
+            records = [storage.create(record={"id": f"kept{i}"}, **self.kw) for i in range(3)]
+            storage.delete(object_id="kept2", **self.kw)
+            tombstone = storage.delete(object_id="kept1", **self.kw)
+            stamps = [r["last_modified"] for r in records] + [tombstone["last_modified"]]
+            assert stamps == sorted(set(stamps))
+            assert storage.collection_timestamp(**self.kw) == tombstone["last_modified"]
+        assert self.storage.collection_timestamp(**self.kw) == tombstone["last_modified"]
+        transaction.begin()
+        storage.create(record={"id": "aborted"}, **self.kw)
+        transaction.abort()
+        assert self.ids(self.get_all()[0]) == ["kept0"]
+        storage.client.engine.dispose()
+
+    def test_flush_commits_at_once_outside_the_request_transaction(self):
+        self.create_record()
+        storage = self.load_storage({**self.settings, "transaction_per_request": True})
+        storage.flush()
+        assert self.get_all() == ([], 0)
+        storage.client.engine.dispose()
+
+    def test_concurrent_request_transactions_serialise_on_the_collection(self):
+        import transaction
+
+        storage = self.load_storage({**self.settings, "transaction_per_request": True})
+
+        def request(n):
+            with transaction.manager:
+                return [storage.create(record={"n": n}, **self.kw)["last_modified"]
+                        for _ in range(5)]
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            batches = list(pool.map(request, range(12)))
+        stamps = sorted(stamp for batch in batches for stamp in batch)
+        assert len(set(stamps)) == 60
+        # Each transaction held the collection: its timestamps are contiguous in the order.
+        for batch in batches:
+            position = stamps.index(batch[0])
+            assert stamps[position:position + 5] == batch
+        assert self.storage.collection_timestamp(**self.kw) == stamps[-1]
+        storage.client.engine.dispose()
+
+    def test_a_driver_error_dooms_the_request_transaction(self):
+        import transaction
+
+        storage = self.load_storage({**self.settings, "transaction_per_request": True})
+        transaction.begin()
+        with pytest.raises(BackendError):
+            storage.create(record={"last_modified": "not a number"}, **self.kw)
+        assert transaction.get().isDoomed()
+        transaction.abort()
+        storage.client.engine.dispose()
+
+
+class TestPostgreSQLClient:
+    def setup_method(self, method=None):
+        servers.require_postgresql()
+
+    def config(self, **settings):
+        return Configurator(settings={"storage_url": servers.postgresql_url(), **settings})
+
+    def test_one_client_per_url_and_transaction_mode(self, caplog):
+        config = self.config(transaction_per_request="false", cache_url=servers.postgresql_url(),
+                             cache_pool_size="3")
+        client = pg_client.create_from_config(config, prefix="storage_")
+        assert pg_client.create_from_config(config, prefix="storage_") is client
+        with caplog.at_level(logging.WARNING):
+            assert pg_client.create_from_config(config, prefix="cache_") is client
+        assert "cache_* will be ignored" in caplog.text
+        other = pg_client.create_from_config(config, prefix="storage_", with_transaction=False)
+        assert other is client
+        transactional = pg_client.create_from_config(self.config(), prefix="storage_")
+        assert transactional.commit_manually is False
+        assert self.config().registry is not config.registry
+        client.engine.dispose()
+        transactional.engine.dispose()
+
+    def test_settings_are_coerced_and_passed_to_the_engine(self):
+        client = pg_client.create_from_config(self.config(
+            storage_pool_size="3", storage_max_overflow="0", storage_pool_timeout="1.5",
+            storage_max_backlog="2", storage_pool_pre_ping="true", storage_echo="false",
+            storage_max_fetch_size="5", storage_backend="cliquet.storage.postgresql",
+        ), prefix="storage_")
+        pool = client.engine.pool
+        assert (pool.size(), pool._max_overflow, pool._timeout) == (3, 0, 1.5)
+        assert (pool._max_backlog, pool._pre_ping, client.engine.echo) == (2, True, False)
+        assert client.engine.url.drivername == "postgresql+psycopg2"
+        client.engine.dispose()
+
+
+class TestPostgreSQLMigrations:
+    def setup_method(self, method=None):
+        servers.require_postgresql()
+        self.url = scratch_database("migrations")
+        config = Configurator(settings={"storage_url": self.url,
+                                        "transaction_per_request": False})
+        self.storage = postgresql.load_from_config(config)
+
+    def teardown_method(self, method=None):
+        self.storage.client.engine.dispose()
+
+    def query(self, sql):
+        with self.storage.client.connect() as connection:
+            return connection.exec_driver_sql(sql).fetchall()
+
+    def version(self):
+        return self.query("SELECT value FROM metadata WHERE name = 'storage_schema_version'")
+
+    def test_creates_the_schema_from_an_empty_database(self):
+        self.storage.initialize_schema()
+        assert self.version() == [(str(postgresql.SCHEMA_VERSION),)]
+        record = self.storage.create("c", "p", {"a": 1})
+        assert self.storage.get("c", "p", record["id"]) == record
+
+    def test_is_a_no_op_on_an_up_to_date_schema(self):
+        self.storage.initialize_schema()
+        record = self.storage.create("c", "p", {"a": 1})
+        migrator = Migrator(self.storage.client, "storage", postgresql.SCHEMA_VERSION,
+                            postgresql._SQL_DIR)
+        assert migrator.migrate() == []
+        assert self.storage.get_all("c", "p") == ([record], 1)
+
+    def test_dry_run_changes_nothing(self, caplog):
+        with caplog.at_level(logging.INFO):
+            self.storage.initialize_schema(dry_run=True)
+        assert "CREATE TABLE IF NOT EXISTS records" in caplog.text
+        assert self.query("SELECT to_regclass('records'), to_regclass('metadata')") == [
+            (None, None)]
+
+    def test_upgrades_step_by_step_from_every_earlier_version(self, tmp_path):
+        self.storage.initialize_schema()
+        (tmp_path / "schema.sql").write_text("SELECT 1;")
+        (tmp_path / "migrations").mkdir()
+        for version in (1, 2):
+            (tmp_path / "migrations" / f"migration_00{version}_00{version + 1}.sql").write_text(
+                f"CREATE TABLE step_{version} ();"
+                f"UPDATE metadata SET value = '{version + 1}'"
+                " WHERE name = 'storage_schema_version';")
+        migrator = Migrator(self.storage.client, "storage", 3, str(tmp_path))
+        assert len(migrator.migrate(dry_run=True)) == 2
+        assert self.version() == [("1",)]
+        assert len(migrator.migrate()) == 2
+        assert self.version() == [("3",)]
+        assert self.query("SELECT to_regclass('step_1') IS NOT NULL, "
+                          "to_regclass('step_2') IS NOT NULL") == [(True, True)]
+
+    def test_refuses_a_newer_or_unreachable_version(self, tmp_path):
+        self.storage.initialize_schema()
+        with pytest.raises(MigrationError):
+            Migrator(self.storage.client, "storage", 0, postgresql._SQL_DIR).migrate()
+        (tmp_path / "migrations").mkdir()
+        with pytest.raises(MigrationError):
+            Migrator(self.storage.client, "storage", 2, str(tmp_path)).migrate()
+
+    def test_assumes_the_current_version_when_it_is_not_recorded(self, caplog):
+        self.storage.initialize_schema()
+        self.query("DELETE FROM metadata RETURNING name")
+        with caplog.at_level(logging.WARNING):
+            self.storage.initialize_schema()
+        assert "No storage schema version found" in caplog.text
+
+    def test_refuses_a_database_that_is_not_utf8(self):
+        url = scratch_database("ascii", encoding="SQL_ASCII")
+        config = Configurator(settings={"storage_url": url, "transaction_per_request": False})
+        storage = postgresql.load_from_config(config)
+        with pytest.raises(MigrationError):
+            storage.initialize_schema()
+        storage.client.engine.dispose()
+
+
+@pytest.mark.parametrize("module", [memory, redis, postgresql])
+def test_backend_overrides_every_base_method(module):
+    for name, member in vars(StorageBase).items():
+        if inspect.isfunction(member) and not name.startswith("_"):
+            assert getattr(module.Storage, name) is not member, name
+
+
+def test_base_methods_raise_not_implemented():
+    base = StorageBase()
+    for name, member in vars(StorageBase).items():
+        if inspect.isfunction(member) and not name.startswith("_"):
+            parameters = list(inspect.signature(member).parameters.values())[1:]
+            args = [None for p in parameters if p.default is inspect.Parameter.empty]
+            with pytest.raises(NotImplementedError):
+                getattr(base, name)(*args)
+
+
+def test_generators():
+    uuid = generators.UUID4()
+    assert uuid.match(uuid()) and not uuid.match(uuid().upper()) and not uuid.match(None)
+    assert generators.Generator.regexp == r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
+    with pytest.raises(NotImplementedError):
+        generators.Generator()
+
+    class Bad(generators.Generator):
+        def __call__(self):
+            return "not valid!"
+
+    with pytest.raises(AssertionError):
+        Bad()
+
+
+def test_exceptions():
+    original = ValueError("boom")
+    error = BackendError(original=original)
+    assert (error.original, str(error)) == (original, "ValueError: boom")
+    assert str(BackendError(original, "custom")) == "custom"
+    conflict = UnicityError("email", {"id": "a"})
+    assert (conflict.field, conflict.record) == ("email", {"id": "a"})
+    assert isinstance(conflict, BackendError) and conflict.msg
