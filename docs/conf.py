@@ -12,3 +12,4 @@ exclude_patterns = ["_build"]
 html_theme = "alabaster"
 autodoc_member_order = "bysource"
 nitpicky = False
+autodoc_inherit_docstrings = False
