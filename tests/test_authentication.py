@@ -1,0 +1,61 @@
+"""Authentication is pluggable from the settings alone."""
+import base64
+
+from cliquet.utils import hmac_digest
+from tests.support import MEMORY_SETTINGS, make_app
+
+CUSTOM = dict(MEMORY_SETTINGS, **{
+    "multiauth.policies": "token basicauth",
+    "multiauth.policy.token.use": "tests.testapp.auth.TokenAuthenticationPolicy",
+    "multiauth.policy.token.realm": "Games",
+})
+
+
+def basic(credentials: str) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+
+
+def test_basicauth_user_id_is_hmac_of_credentials():
+    app = make_app(dict(MEMORY_SETTINGS, userid_hmac_secret="secret"))
+    user = app.get("/v1/", headers=basic("alice:pw")).json["user"]["id"]
+    assert user == "basicauth:" + hmac_digest("secret", "alice:pw")
+    other = app.get("/v1/", headers=basic("alice:other")).json["user"]["id"]
+    assert other != user  # changing the password changes the user
+
+
+def test_empty_password_is_allowed_but_empty_username_is_anonymous():
+    app = make_app(MEMORY_SETTINGS)
+    assert "user" in app.get("/v1/", headers=basic("alice:")).json
+    assert "user" not in app.get("/v1/", headers=basic(":pw")).json
+
+
+def test_non_utf8_and_huge_credentials_are_anonymous_or_users_never_500():
+    app = make_app(MEMORY_SETTINGS)
+    raw = base64.b64encode(b"\xff\xfe:\xff").decode()
+    app.get("/v1/", headers={"Authorization": f"Basic {raw}"}, status=200)
+    app.get("/v1/", headers=basic("a" * 100_000 + ":b"), status=200)
+
+
+def test_custom_policy_plugged_by_dotted_name():
+    app = make_app(CUSTOM)
+    body = app.get("/v1/", headers={"Authorization": "Token alice"}).json
+    assert body["user"] == {"id": "token:alice"}
+    # The next policy of the list still works.
+    body = app.get("/v1/", headers=basic("bob:pw")).json
+    assert body["user"]["id"].startswith("basicauth:")
+
+
+def test_challenges_of_every_policy_on_401():
+    app = make_app(CUSTOM, scan="tests.testapp.views")
+    response = app.get("/v1/private", status=401)
+    challenges = response.headers.getall("WWW-Authenticate")
+    assert 'Token realm="Games"' in challenges
+    assert 'Basic realm="Realm"' in challenges
+    app.get("/v1/private", headers={"Authorization": "Token alice"}, status=200)
+
+
+def test_policies_from_environment(monkeypatch):
+    monkeypatch.setenv("MULTIAUTH_POLICIES", "token")
+    app = make_app(CUSTOM)
+    assert "user" not in app.get("/v1/", headers=basic("bob:pw")).json
+    assert app.get("/v1/", headers={"Authorization": "Token x"}).json["user"]["id"] == "token:x"
