@@ -33,6 +33,7 @@ docs: install
 
 bench: install services
 	$(BIN)/python bench/backends.py
+	$(BIN)/python bench/http.py --json bench/http-results.json
 
 clean:
 	rm -rf $(VENV) docs/_build .pytest_cache *.egg-info

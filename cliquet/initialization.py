@@ -350,7 +350,7 @@ def initialize(config, version=None, project_name="", default_settings=None):
     load_default_settings(config, defaults)
     settings = config.get_settings()
     if not settings["project_name"]:
-        warnings.warn("No value specified for `project_name`")
+        warnings.warn("No value specified for `project_name`", stacklevel=2)
 
     project_version = settings.get("project_version") or version
     if not project_version:

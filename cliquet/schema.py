@@ -2,7 +2,7 @@
 import warnings
 
 from cliquet.resource import schema as _schema
-from cliquet.resource.schema import PermissionsSchema, TimeStamp, URL  # noqa: F401
+from cliquet.resource.schema import PermissionsSchema, TimeStamp, URL
 
 __all__ = ["ResourceSchema", "PermissionsSchema", "TimeStamp", "URL"]
 

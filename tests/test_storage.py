@@ -33,7 +33,8 @@ class TestMemoryStorage(StorageTest):
 
 class TestRedisStorage(StorageTest):
     backend = redis
-    down_settings: ClassVar[dict] = {"storage_url": "redis://127.0.0.1:1/0", "storage_pool_timeout": "1"}
+    down_settings: ClassVar[dict] = {"storage_url": "redis://127.0.0.1:1/0",
+                                     "storage_pool_timeout": "1"}
 
     @property
     def settings(self):

@@ -82,7 +82,8 @@ def _doom_transaction(session) -> None:
         transaction.get().doom()
 
 
-def create_from_config(config, prefix: str = "", with_transaction: bool = True) -> PostgreSQLClient:
+def create_from_config(config, prefix: str = "",
+                       with_transaction: bool = True) -> PostgreSQLClient:
     """Build (or reuse) the client for the ``<prefix>url`` setting.
 
     Reads ``<prefix>url`` (``postgres://`` accepted), ``<prefix>pool_size`` (25),
