@@ -8,6 +8,7 @@ pytest.register_assert_rewrite(
     "cliquet.storage._testing_queries", "cliquet.cache.testing", "cliquet.permission.testing",
 )
 
+from cliquet.storage.postgresql.client import close_clients  # noqa: E402
 from tests import support  # noqa: E402
 
 
@@ -36,6 +37,7 @@ def flushed_backends():
             instance = getattr(registry, kind, None)
             if instance is not None:
                 instance.flush()
+        close_clients(registry)  # no pools left open between tests
 
 
 @pytest.fixture

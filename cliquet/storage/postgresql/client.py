@@ -68,11 +68,24 @@ class PostgreSQLClient:
                 self.invalidate(session)
             raise BackendError(original=e) from e
 
+    def close(self) -> None:
+        """Close every pooled connection (the client stays usable: it reconnects)."""
+        remove = getattr(self.session_factory, "remove", None)
+        if remove is not None:
+            remove()
+        self.engine.dispose()
+
     @property
     def engine(self):
         """The SQLAlchemy engine of the sessions."""
         factory = self.session_factory
         return getattr(factory, "session_factory", factory).kw["bind"]
+
+
+def close_clients(registry) -> None:
+    """Close the pools of every PostgreSQL client created for ``registry``."""
+    for client, _ in getattr(registry, _REGISTRY_ATTR, {}).values():
+        client.close()
 
 
 def _doom_transaction(session) -> None:
