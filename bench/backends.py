@@ -9,19 +9,25 @@
    create from 1 and ``--threads`` threads, then all in one transaction.
 3. Memory backend: resident memory holding ``--memory-records`` records.
 """
-import argparse
-import io
 import os
-import random
-import statistics
-import threading
-import time
+import sys
 
-import psycopg2
-from pyramid.config import Configurator
+# bench/http.py is named like the standard library's `http`: keep this folder off the path.
+sys.path[:] = [p for p in sys.path
+               if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
 
-from cliquet.storage import Filter, Sort, memory, postgresql
-from cliquet.utils import COMPARISON, json
+import argparse  # noqa: E402
+import io  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+import psycopg2  # noqa: E402
+from pyramid.config import Configurator  # noqa: E402
+
+from cliquet.storage import Filter, Sort, memory, postgresql  # noqa: E402
+from cliquet.utils import COMPARISON, json  # noqa: E402
 
 COLLECTION = {"collection_id": "bench", "parent_id": "bench"}
 STATUSES = [f"s{i}" for i in range(10)]
