@@ -60,7 +60,7 @@ class PermissionsSchema(colander.SchemaNode):
                 result[name] = principals_node.deserialize(principals)
             except colander.Invalid as error:
                 invalid.add(error)
-                raise invalid
+                raise invalid from None
         return result
 
 

@@ -1,0 +1,377 @@
+"""Resources: the REST protocol of collections and records (PROTOCOL §2, §6.3–§6.5).
+
+Subclass :class:`UserResource` (records private to each user) or
+:class:`ShareableResource` (records shared through permissions), give it a
+``mapping`` and decorate it with :func:`register`. The hooks are thin
+methods over the pure helpers of ``_querystring``, ``_pagination`` and
+``_preconditions``; storage is only reached through the model.
+"""
+import functools
+import warnings
+import weakref
+
+import colander
+from pyramid import httpexceptions
+from pyramid.settings import asbool
+
+from cliquet.errors import ERRORS, http_error, json_error_handler, raise_invalid, send_alert
+from cliquet.events import ACTIONS
+from cliquet.resource import _pagination, _preconditions, _querystring
+from cliquet.resource._endpoints import EndpointsMixin
+from cliquet.resource._registry import register, register_resource
+from cliquet.resource.model import Model, ShareableModel, _warn_deprecated
+from cliquet.resource.schema import ResourceSchema
+from cliquet.resource.viewset import RAW_BODY_KEY, ShareableViewSet, ViewSet
+from cliquet.storage import Filter, Sort
+from cliquet.storage.exceptions import BackendError
+from cliquet.utils import COMPARISON, classname, dict_subset, strip_uri_prefix
+
+__all__ = [
+    "register", "register_resource", "UserResource", "ShareableResource", "BaseResource",
+    "ProtectedResource", "Model", "ShareableModel", "ResourceSchema", "ViewSet",
+    "ShareableViewSet", "Filter", "Sort", "COMPARISON",
+]
+
+_READONLY_TIMESTAMP_MESSAGE = (
+    "Collection timestamp cannot be written. Records endpoint must be hit at least once "
+    "from a writable instance.")
+
+
+class _SchemaInfo:
+    """What a resource reads from its mapping, computed once per mapping."""
+
+    _cache = weakref.WeakKeyDictionary()
+
+    def __init__(self, mapping):
+        options = getattr(mapping, "get_option", None)
+        option = options or (lambda name: getattr(ResourceSchema.Options, name))
+        self.fields = frozenset(child.name for child in mapping.children)
+        self.readonly_fields = frozenset(option("readonly_fields"))
+        self.unique_fields = tuple(option("unique_fields"))
+        self.preserve_unknown = bool(option("preserve_unknown"))
+
+    @classmethod
+    def of(cls, mapping) -> "_SchemaInfo":
+        info = cls._cache.get(mapping)
+        if info is None:
+            info = cls._cache[mapping] = cls(mapping)
+        return info
+
+
+class UserResource(EndpointsMixin):
+    """A resource whose records are private to each authenticated user.
+
+    :param request: the current request.
+    :param context: the authorization context (:class:`cliquet.authorization.RouteFactory`
+        for shareable resources), if any.
+    """
+
+    default_viewset = ViewSet
+    default_model = Model
+    mapping = ResourceSchema()
+    force_patch_update = False
+
+    def __init__(self, request, context=None):
+        self.request = request
+        self.context = context
+        registry = request.registry
+        self.model = self.default_model(
+            storage=registry.storage, id_generator=registry.id_generator,
+            collection_id=classname(self), parent_id=self.get_parent_id(request),
+            auth=request.headers.get("Authorization"))
+        self.record_id = (request.matchdict or {}).get("id")
+        self.timestamp = self._collection_timestamp()
+
+    @property
+    def _schema(self) -> _SchemaInfo:
+        return _SchemaInfo.of(self.mapping)
+
+    def _collection_timestamp(self) -> int:
+        try:
+            return self.model.timestamp()
+        except BackendError:
+            if not asbool(self.request.registry.settings.get("readonly")):
+                raise
+            raise http_error(httpexceptions.HTTPServiceUnavailable(), errno=ERRORS.BACKEND,
+                             message=_READONLY_TIMESTAMP_MESSAGE) from None
+
+    @property
+    def collection(self):
+        """Deprecated alias of :attr:`model`."""
+        warnings.warn("resource.collection is deprecated, use resource.model instead",
+                      DeprecationWarning, stacklevel=2)
+        return self.model
+
+    def get_parent_id(self, request):
+        """Parent of the records: the prefixed user id."""
+        return request.prefixed_userid
+
+    def is_known_field(self, field) -> bool:
+        """Schema fields plus ``id``, ``last_modified`` and ``deleted``."""
+        model = self.model
+        return field in self._schema.fields or field in (
+            model.id_field, model.modified_field, model.deleted_field)
+
+    def _get_known_fields(self) -> list:
+        model = self.model
+        return [*self._schema.fields, model.id_field, model.modified_field, model.deleted_field]
+
+    # Hooks.
+
+    def process_record(self, new, old=None):
+        """Adjust a record before it is stored (POST, PUT, PATCH).
+
+        By default a client ``last_modified`` not newer than the existing
+        record's one is dropped.
+        """
+        modified_field = self.model.modified_field
+        new_timestamp = new.get(modified_field)
+        if old is not None and old.get(modified_field) is not None and \
+                new_timestamp is not None and new_timestamp <= old[modified_field]:
+            del new[modified_field]
+        return new
+
+    def apply_changes(self, record, changes):
+        """Merge the PATCH ``changes`` into ``record`` and validate the result.
+
+        Read-only fields may not change (400 ``Cannot modify <field>``).
+        """
+        readonly_fields = self._schema.readonly_fields
+        for field, value in changes.items():
+            if field in readonly_fields and record.get(field, value) != value:
+                raise_invalid(self.request, name=field, description=f"Cannot modify {field}")
+        updated = {**record, **changes}
+        try:
+            return self.mapping.deserialize(updated)
+        except colander.Invalid as invalid:
+            for field, message in invalid.asdict().items():
+                self.request.errors.add("body", field, message)
+            raise json_error_handler(self.request) from None
+
+    def postprocess(self, result, action=ACTIONS.READ, old=None):
+        """Wrap ``result`` as the response body and stack the resource event."""
+        self.request.notify_resource_event(timestamp=self.timestamp, data=result,
+                                           action=action, old=old)
+        return {"data": result}
+
+    # Helpers: overridable, each a thin layer over the pure modules.
+
+    def _raise_invalid(self, error: _querystring.InvalidParameter):
+        raise_invalid(self.request, location=error.location, name=error.name,
+                      description=error.description)
+
+    def _extract_filters(self, queryparams=None):
+        params = (self.request.GET if queryparams is None else queryparams).items()
+        try:
+            filters, deprecated_to = _querystring.extract_filters(
+                params, self.is_known_field, self.model.modified_field, self.model.id_field)
+        except _querystring.InvalidParameter as error:
+            self._raise_invalid(error)
+        if deprecated_to:
+            message, url = _querystring.TO_ALERT
+            send_alert(self.request, message, url)
+        return filters
+
+    def _extract_limit(self):
+        paginate_by = self.request.registry.settings.get("paginate_by")
+        try:
+            return _querystring.extract_limit(self.request.GET.get("_limit"), paginate_by)
+        except _querystring.InvalidParameter as error:
+            self._raise_invalid(error)
+
+    def _extract_sorting(self, limit):
+        try:
+            return _querystring.extract_sorting(self.request.GET.get("_sort"),
+                                                self.is_known_field, self.model.modified_field)
+        except _querystring.InvalidParameter as error:
+            self._raise_invalid(error)
+
+    def _extract_partial_fields(self):
+        try:
+            return _querystring.extract_fields(
+                self.request.GET.get("_fields"), self._get_known_fields(),
+                self._schema.preserve_unknown, self.model.id_field, self.model.modified_field)
+        except _querystring.InvalidParameter as error:
+            self._raise_invalid(error)
+
+    def _extract_pagination_rules_from_token(self, limit, sorting):
+        token = self.request.GET.get("_token")
+        if not token:
+            return [], 0
+        try:
+            last_record, offset = _pagination.decode_token(token, self.model.modified_field)
+        except _querystring.InvalidParameter as error:
+            self._raise_invalid(error)
+        return self._build_pagination_rules(sorting, last_record), offset
+
+    def _build_pagination_rules(self, sorting, last_record, rules=None):
+        return (rules or []) + _pagination.build_rules(sorting, last_record)
+
+    def _build_pagination_token(self, sorting, last_record, offset):
+        return _pagination.build_token(sorting, last_record, offset)
+
+    def _next_page_url(self, sorting, limit, last_record, offset):
+        token = self._build_pagination_token(sorting, last_record, offset)
+        return _pagination.next_page_url(self.request.path_url, self.request.GET.items(),
+                                         limit, token)
+
+    def _project(self, record, fields):
+        return dict_subset(record, fields)
+
+    def _raw_payload(self) -> dict:
+        payload = self.request.info.get(RAW_BODY_KEY)
+        return payload if payload is not None else self.request.json
+
+    def _add_timestamp_header(self, response, timestamp=None):
+        _preconditions.set_timestamp_headers(
+            response, self.timestamp if timestamp is None else timestamp)
+
+    def _add_cache_header(self, response):
+        resource_name = self.request.current_resource_name
+        expires = self.request.registry.settings.get(f"{resource_name}_cache_expires_seconds")
+        if expires and self.request.prefixed_userid is None:
+            response.cache_expires(int(expires))
+        else:
+            response.headers["Cache-Control"] = "no-cache"
+
+    def _raise_400_if_invalid_id(self, record_id):
+        if not (isinstance(record_id, str) and self.model.id_generator.match(record_id)):
+            raise_invalid(self.request, location="path", description="Invalid record id")
+
+    def _raise_400_if_id_mismatch(self, new_id, record_id):
+        if new_id != record_id:
+            raise_invalid(self.request, name=self.model.id_field,
+                          description="Record id does not match existing record")
+
+    def _if_match(self):
+        try:
+            return _preconditions.parse_if_match(self.request.headers.get("If-Match"))
+        except _querystring.InvalidParameter as error:
+            self._raise_invalid(error)
+
+    def _raise_304_if_not_modified(self, record=None):
+        value = self.request.headers.get("If-None-Match")
+        if value is None:
+            return
+        try:
+            if_none_match = _preconditions.parse_if_none_match(value)
+        except _querystring.InvalidParameter as error:
+            self._raise_invalid(error)
+        current = self.timestamp if record is None else record[self.model.modified_field]
+        if _preconditions.not_modified(if_none_match, current):
+            raise _preconditions.not_modified_response(current)
+
+    def _raise_412_if_modified(self, record=None):
+        headers = self.request.headers
+        if_none_match_any = headers.get("If-None-Match") == _preconditions.ANY
+        if "If-Match" not in headers and not if_none_match_any:
+            return
+        model = self.model
+        if if_none_match_any and record is not None and not record.get(model.deleted_field):
+            if_match = None  # the record exists: 412 whatever If-Match says
+        else:
+            if_match = self._if_match()
+        current = self.timestamp if record is None else record[model.modified_field]
+        if _preconditions.precondition_failed(if_match, if_none_match_any, current, record,
+                                              model.deleted_field):
+            existing = None
+            if record is not None:
+                existing = {k: v for k, v in record.items()
+                            if k != getattr(model, "permissions_field", None)}
+            raise _preconditions.modified_meanwhile_error(current, existing)
+
+    def _raise_conflict(self, exception):
+        record_id = exception.record.get(self.model.id_field)
+        raise http_error(httpexceptions.HTTPConflict(), errno=ERRORS.CONSTRAINT_VIOLATED,
+                         message=f"Conflict of field {exception.field} on record {record_id}",
+                         details={"field": exception.field, "existing": exception.record})
+
+
+class ShareableResource(UserResource):
+    """A resource whose records are shared through permissions (``read``, ``write``).
+
+    Records live under an empty parent; the required permission of each
+    request is decided by :class:`cliquet.authorization.RouteFactory`.
+    """
+
+    default_model = ShareableModel
+    default_viewset = ShareableViewSet
+    permissions = ("read", "write")
+    force_patch_update = True
+
+    def __init__(self, request, context=None):
+        super().__init__(request, context)
+        model = self.model
+        model.permission = request.registry.permission
+        model.current_principal = request.prefixed_userid
+        if context is not None and getattr(context, "get_permission_object_id", None):
+            model.get_permission_object_id = functools.partial(
+                context.get_permission_object_id, request)
+        else:
+            model.get_permission_object_id = self._record_object_id
+
+    def _record_object_id(self, record_id):
+        # Without RouteFactory: records live right under the collection URI.
+        uri = strip_uri_prefix(self.request.path)
+        if self.record_id is not None:
+            uri = uri.rsplit("/", 1)[0]
+        return f"{uri}/{record_id}"
+
+    def get_parent_id(self, request):
+        """Shareable records have no parent."""
+        return ""
+
+    def _extract_filters(self, queryparams=None):
+        filters = super()._extract_filters(queryparams)
+        shared_ids = getattr(self.context, "shared_ids", None)
+        if shared_ids is not None:
+            filters.insert(0, Filter(self.model.id_field, shared_ids, COMPARISON.IN))
+        return filters
+
+    def apply_changes(self, record, changes):
+        record = {k: v for k, v in record.items() if k != self.model.permissions_field}
+        return super().apply_changes(record, changes)
+
+    def process_record(self, new, old=None):
+        """Attach the request permissions; PUT resets the ones not given."""
+        new = super().process_record(new, old)
+        new.pop(self.model.permissions_field, None)
+        permissions = self.request.validated.get("permissions")
+        if permissions:
+            permissions = dict(permissions)
+            if self.request.method.lower() == "put":
+                for permission in self.permissions:
+                    permissions.setdefault(permission, [])
+            new[self.model.permissions_field] = permissions
+        return new
+
+    def postprocess(self, result, action=ACTIONS.READ, old=None):
+        """Expose the record permissions in a top-level ``permissions`` key."""
+        field = self.model.permissions_field
+        permissions = None
+        if isinstance(result, dict) and field in result:
+            result = dict(result)
+            permissions = result.pop(field)
+        if old is not None and field in old:
+            old = {k: v for k, v in old.items() if k != field}
+        body = super().postprocess(result, action, old)
+        if permissions is not None:
+            body["permissions"] = {name: list(principals)
+                                   for name, principals in permissions.items() if principals}
+        return body
+
+
+class BaseResource(UserResource):
+    """Deprecated alias of :class:`UserResource` (warns when subclassed)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _warn_deprecated(cls, "BaseResource", "UserResource")
+
+
+class ProtectedResource(ShareableResource):
+    """Deprecated alias of :class:`ShareableResource` (warns when subclassed)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _warn_deprecated(cls, "ProtectedResource", "ShareableResource")

@@ -1,0 +1,211 @@
+"""The seven endpoints of a resource (PROTOCOL §2.6), mixed into ``UserResource``.
+
+Each view reads the request through the resource hooks (``_extract_*``,
+``_raise_*``, ``process_record``, ``apply_changes``...), talks to storage
+through ``self.model`` only, and returns the body built by ``postprocess``.
+"""
+from pyramid import httpexceptions
+
+from cliquet.errors import ERRORS, http_error, raise_invalid
+from cliquet.events import ACTIONS
+from cliquet.resource import _pagination, _querystring
+from cliquet.storage import Filter
+from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
+from cliquet.utils import COMPARISON
+
+
+class EndpointsMixin:
+    """``collection_get``, ``collection_post``, ``collection_delete``, ``get``,
+    ``put``, ``patch`` and ``delete``: each returns the response body.
+    """
+
+    def collection_get(self):
+        """List the records: filters, sorting, pagination, ``_fields``, polling."""
+        response = self.request.response
+        self._add_timestamp_header(response)
+        self._add_cache_header(response)
+        self._raise_304_if_not_modified()
+        self._raise_412_if_modified()
+
+        filters = self._extract_filters()
+        limit = self._extract_limit()
+        sorting = self._extract_sorting(limit)
+        partial_fields = self._extract_partial_fields()
+        include_deleted = _querystring.has_modified_filter(filters, self.model.modified_field)
+        pagination_rules, offset = self._extract_pagination_rules_from_token(limit, sorting)
+
+        records, total_records = self.model.get_records(
+            filters=filters, sorting=sorting, limit=limit, pagination_rules=pagination_rules,
+            include_deleted=include_deleted)
+
+        offset += len(records)
+        if _pagination.has_next_page(limit, len(records), offset, total_records):
+            response.headers["Next-Page"] = self._next_page_url(sorting, limit, records[-1],
+                                                                offset)
+        if partial_fields:
+            records = [self._project(record, partial_fields) for record in records]
+        response.headers["Total-Records"] = str(total_records)
+        return self.postprocess(records)
+
+    def collection_post(self):
+        """Create a record (201), or return the existing one it collides with (200)."""
+        model = self.model
+        new_record = self.request.validated.get("data", {})
+        existing = None
+        raw_data = self._raw_payload().get("data")
+        record_id = raw_data.get(model.id_field) if isinstance(raw_data, dict) else None
+        if record_id is not None:
+            self._raise_400_if_invalid_id(record_id)
+            new_record[model.id_field] = record_id
+            existing = self._find_record(record_id)
+        self._raise_412_if_modified(existing)
+        if existing is not None:
+            return self._return_existing(existing)
+
+        new_record = self.process_record(new_record)
+        try:
+            record = model.create_record(new_record, unique_fields=self._schema.unique_fields)
+        except UnicityError as error:
+            return self._return_existing(error.record)
+        self.request.response.status_code = 201
+        return self.postprocess(record, action=ACTIONS.CREATE)
+
+    def collection_delete(self):
+        """Delete the records matching the filters; return their tombstones."""
+        self._raise_412_if_modified()
+        filters = self._extract_filters()
+        deleted = self.model.delete_records(filters=filters)
+        action = ACTIONS.DELETE if deleted else ACTIONS.READ
+        return self.postprocess(deleted, action=action)
+
+    def get(self):
+        """Return one record (``_fields`` allowed)."""
+        self._raise_400_if_invalid_id(self.record_id)
+        record = self._get_record_or_404(self.record_id)
+        response = self.request.response
+        self._add_timestamp_header(response, timestamp=record[self.model.modified_field])
+        self._add_cache_header(response)
+        self._raise_304_if_not_modified(record)
+        self._raise_412_if_modified(record)
+        partial_fields = self._extract_partial_fields()
+        if partial_fields:
+            record = self._project(record, partial_fields)
+        return self.postprocess(record)
+
+    def put(self):
+        """Replace a record (200), or create it, over a tombstone too (201)."""
+        self._raise_400_if_invalid_id(self.record_id)
+        model = self.model
+        existing = self._find_record(self.record_id)
+        if existing is None:
+            existing = self._find_tombstone(self.record_id)
+        if existing is not None:
+            self._raise_412_if_modified(existing)
+
+        post_record = self.request.validated["data"]
+        record_id = post_record.setdefault(model.id_field, self.record_id)
+        self._raise_400_if_id_mismatch(record_id, self.record_id)
+        new_record = self.process_record(post_record, old=existing)
+
+        unique_fields = self._schema.unique_fields
+        try:
+            if existing is not None and not existing.get(model.deleted_field):
+                record = model.update_record(new_record, unique_fields=unique_fields)
+            else:
+                record = model.create_record(new_record, unique_fields=unique_fields)
+                self.request.response.status_code = 201
+        except UnicityError as error:
+            self._raise_conflict(error)
+        self._add_timestamp_header(self.request.response,
+                                   timestamp=record[model.modified_field])
+        action = ACTIONS.CREATE if existing is None else ACTIONS.UPDATE
+        return self.postprocess(record, action=action, old=existing)
+
+    def patch(self):
+        """Merge changes into a record; ``Response-Behavior`` full, light or diff."""
+        self._raise_400_if_invalid_id(self.record_id)
+        model = self.model
+        existing = self._get_record_or_404(self.record_id)
+        self._raise_412_if_modified(existing)
+
+        changes = self._raw_payload().get("data") or {}
+        updated = self.apply_changes(existing, changes=changes)
+        record_id = updated.setdefault(model.id_field, self.record_id)
+        self._raise_400_if_id_mismatch(record_id, self.record_id)
+        new_record = self.process_record(updated, old=existing)
+
+        changed_fields = [k for k in changes if existing.get(k) != new_record.get(k)]
+        if self.force_patch_update or changed_fields:
+            try:
+                updated = model.update_record(new_record,
+                                              unique_fields=self._schema.unique_fields)
+            except UnicityError as error:
+                self._raise_conflict(error)
+        else:
+            # Nothing written: the record keeps its id and timestamp.
+            updated = new_record
+            updated[model.id_field] = existing[model.id_field]
+            updated[model.modified_field] = existing[model.modified_field]
+
+        behavior = self.request.headers.get("Response-Behavior", "full").lower()
+        if behavior == "light":
+            data = {k: updated[k] for k in changed_fields if k in updated}
+        elif behavior == "diff":
+            data = {k: updated[k] for k in changed_fields
+                    if k in updated and changes.get(k) != updated[k]}
+        else:
+            data = updated
+        self._add_timestamp_header(self.request.response,
+                                   timestamp=updated[model.modified_field])
+        return self.postprocess(data, action=ACTIONS.UPDATE, old=existing)
+
+    def delete(self):
+        """Delete a record; ``?last_modified=`` forces the tombstone timestamp."""
+        self._raise_400_if_invalid_id(self.record_id)
+        record = self._get_record_or_404(self.record_id)
+        self._raise_412_if_modified(record)
+        last_modified = self._extract_last_modified(record)
+        deleted = self.model.delete_record(record, last_modified=last_modified)
+        return self.postprocess(deleted, action=ACTIONS.DELETE)
+
+    # Record lookups.
+
+    def _get_record_or_404(self, record_id):
+        current = getattr(self.context, "current_record", None)
+        if current is not None and current.get(self.model.id_field) == record_id:
+            return current
+        try:
+            return self.model.get_record(record_id)
+        except RecordNotFoundError:
+            raise http_error(httpexceptions.HTTPNotFound(),
+                             errno=ERRORS.INVALID_RESOURCE_ID) from None
+
+    def _find_record(self, record_id):
+        try:
+            return self._get_record_or_404(record_id)
+        except httpexceptions.HTTPNotFound:
+            return None
+
+    def _find_tombstone(self, record_id):
+        filters = [Filter(self.model.id_field, record_id, COMPARISON.EQ)]
+        records, _ = self.model.get_records(filters=filters, include_deleted=True)
+        return records[0] if records else None
+
+    def _return_existing(self, existing):
+        permissions_field = getattr(self.model, "permissions_field", None)
+        existing = {k: v for k, v in existing.items() if k != permissions_field}
+        return self.postprocess(existing, action=ACTIONS.READ)
+
+    def _extract_last_modified(self, record):
+        value = self.request.GET.get(self.model.modified_field)
+        if not value:
+            return None
+        try:
+            last_modified = _querystring.parse_timestamp(value)
+        except ValueError:
+            unquoted = value.strip('"')
+            raise_invalid(self.request, location="querystring", name=self.model.modified_field,
+                          description=f"Invalid value for {unquoted}")
+        if last_modified <= record[self.model.modified_field]:
+            return None
+        return last_modified

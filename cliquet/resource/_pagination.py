@@ -1,0 +1,82 @@
+"""Keyset pagination: the opaque ``_token`` and the ``Next-Page`` decision (PROTOCOL §2.10).
+
+Pure functions, testable without a request.
+"""
+import binascii
+from urllib.parse import urlencode
+
+from cliquet.resource._querystring import InvalidParameter, is_integer, is_json_value
+from cliquet.storage import Filter
+from cliquet.utils import COMPARISON, decode64, encode64, json
+
+__all__ = ["build_rules", "build_token", "decode_token", "has_next_page", "next_page_url"]
+
+MODIFIED_FIELD = "last_modified"
+
+_INVALID_TOKEN = "_token has invalid content"
+
+
+def build_rules(sorting, last_record: dict) -> list:
+    """Filters of the records that follow ``last_record`` in the ``sorting`` order.
+
+    For sorts ``s1..sn``, rule k (from n down to 1) is ``s1 == v1 AND ... AND
+    s(k-1) == v(k-1) AND sk >/< vk``; the rules are ORed by the storage.
+    """
+    rules = []
+    for k in range(len(sorting), 0, -1):
+        rule = [Filter(field, last_record.get(field), COMPARISON.EQ)
+                for field, _ in sorting[:k - 1]]
+        field, direction = sorting[k - 1]
+        operator = COMPARISON.GT if direction > 0 else COMPARISON.LT
+        rule.append(Filter(field, last_record.get(field), operator))
+        rules.append(rule)
+    return rules
+
+
+def build_token(sorting, last_record: dict, offset: int) -> str:
+    """Base64 JSON of the sort values of the last record and the offset."""
+    token = {
+        "last_record": {field: last_record.get(field) for field, _ in sorting},
+        "offset": offset,
+    }
+    return encode64(json.dumps(token))
+
+
+def decode_token(token: str, modified_field: str = MODIFIED_FIELD) -> tuple[dict, int]:
+    """``(last_record, offset)`` of a ``_token``.
+
+    :raises InvalidParameter: the token is not base64 JSON of an object with
+        ``last_record`` (an object) and ``offset`` (an integer).
+    """
+    try:
+        info = json.loads(decode64(token))
+    except (ValueError, binascii.Error, UnicodeError):
+        info = None
+    if not isinstance(info, dict):
+        raise InvalidParameter("querystring", None, _INVALID_TOKEN)
+    last_record = info.get("last_record")
+    offset = info.get("offset")
+    valid = (
+        isinstance(last_record, dict) and is_integer(offset)
+        and is_json_value(last_record)
+        and (last_record.get(modified_field) is None
+             or is_integer(last_record[modified_field]))
+    )
+    if not valid:
+        raise InvalidParameter("querystring", None, _INVALID_TOKEN)
+    return last_record, offset
+
+
+def has_next_page(limit: int | None, page_size: int, offset: int, total: int) -> bool:
+    """A limit is in force, the page is full and records remain after ``offset``.
+
+    :param offset: records returned by the previous pages plus this one.
+    """
+    return bool(limit) and page_size == limit and offset < total
+
+
+def next_page_url(base_url: str, params, limit: int, token: str) -> str:
+    """``base_url`` with every current parameter, ``_limit`` and ``_token`` replaced."""
+    items = [(k, v) for k, v in params if k not in ("_limit", "_token")]
+    items += [("_limit", str(limit)), ("_token", token)]
+    return f"{base_url}?{urlencode(items)}"

@@ -1,0 +1,108 @@
+"""Conditional requests: ``If-Match``, ``If-None-Match``, timestamp headers (§2.4, §2.5).
+
+Pure functions, testable without a request: parsing the headers, the 304 and
+412 decisions, and the responses they lead to.
+"""
+import re
+from email.utils import formatdate
+
+from pyramid import httpexceptions
+
+from cliquet.errors import ERRORS, http_error
+from cliquet.resource._querystring import InvalidParameter
+
+__all__ = [
+    "ANY", "etag", "last_modified", "not_modified", "parse_if_match",
+    "parse_if_none_match", "precondition_failed", "set_timestamp_headers",
+    "modified_meanwhile_error", "not_modified_response",
+]
+
+#: ``If-None-Match: *``
+ANY = "*"
+
+_QUOTED_INTEGER = re.compile(r'^"(-?[0-9]+)"$')
+_INVALID_IF_MATCH = ("Invalid value for If-Match. The value should be integer between "
+                     "double quotes.")
+_INVALID_IF_NONE_MATCH = "Invalid value for If-None-Match"
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """Timestamp of an ``If-Match: "<int>"`` header, ``None`` when absent.
+
+    :raises InvalidParameter: not a quoted integer.
+    """
+    if value is None:
+        return None
+    match = _QUOTED_INTEGER.match(value)
+    if match is None:
+        raise InvalidParameter("headers", None, _INVALID_IF_MATCH)
+    return int(match.group(1))
+
+
+def parse_if_none_match(value: str | None) -> int | str | None:
+    """Timestamp of ``If-None-Match: "<int>"``, :data:`ANY` for ``*``, ``None`` when absent.
+
+    :raises InvalidParameter: neither a quoted integer nor ``*``.
+    """
+    if value is None:
+        return None
+    if value == ANY:
+        return ANY
+    match = _QUOTED_INTEGER.match(value)
+    if match is None:
+        raise InvalidParameter("headers", None, _INVALID_IF_NONE_MATCH)
+    return int(match.group(1))
+
+
+def not_modified(if_none_match, current: int) -> bool:
+    """304 decision of GET: the client already holds ``current``."""
+    return isinstance(if_none_match, int) and current <= if_none_match
+
+
+def precondition_failed(if_match: int | None, if_none_match_any: bool, current: int,
+                        existing: dict | None = None, deleted_field: str = "deleted") -> bool:
+    """412 decision (§2.5).
+
+    :param if_match: parsed ``If-Match``; ``None`` when absent.
+    :param if_none_match_any: ``If-None-Match: *`` was sent.
+    :param current: the timestamp the client's one is compared with.
+    :param existing: the record at stake (possibly a tombstone), if any.
+    """
+    if if_none_match_any and existing is not None and not existing.get(deleted_field):
+        return True
+    return if_match is not None and current > if_match
+
+
+def etag(timestamp: int) -> str:
+    """``ETag`` value: the timestamp in double quotes."""
+    return f'"{timestamp}"'
+
+
+def last_modified(timestamp: int) -> str:
+    """``Last-Modified`` value: the timestamp as an HTTP date, truncated to the second."""
+    return formatdate(timestamp // 1000, usegmt=True)
+
+
+def set_timestamp_headers(response, timestamp: int) -> None:
+    """Set ``ETag`` and ``Last-Modified`` of ``response``."""
+    headers = response.headers
+    headers["ETag"] = etag(timestamp)
+    headers["Last-Modified"] = last_modified(timestamp)
+
+
+def not_modified_response(timestamp: int):
+    """The 304 to raise: no body, ``ETag`` and ``Last-Modified``."""
+    response = httpexceptions.HTTPNotModified()
+    set_timestamp_headers(response, timestamp)
+    return response
+
+
+def modified_meanwhile_error(timestamp: int, existing: dict | None = None):
+    """The 412 to raise: errno 114, ``details.existing`` on record endpoints."""
+    details = {"existing": existing} if existing is not None else {}
+    response = http_error(httpexceptions.HTTPPreconditionFailed(),
+                          errno=ERRORS.MODIFIED_MEANWHILE,
+                          message="Resource was modified meanwhile",
+                          details=details)
+    set_timestamp_headers(response, timestamp)
+    return response

@@ -1,0 +1,90 @@
+"""Registration of resources: two Cornice services per resource class, at scan time."""
+import venusian
+from pyramid.exceptions import ConfigurationError
+
+from cliquet._service import Service
+
+_CONTENT_TYPE_PRESENT = r"Content-Type:\s*\S"
+
+
+def register(depth=1, **kwargs):
+    """Class decorator registering a resource when its module is scanned.
+
+    Any :class:`ViewSet` attribute may be given, e.g.
+    ``register(collection_path='/my/notes', collection_methods=('GET',))``.
+    """
+
+    def wrapped(resource_cls):
+        register_resource(resource_cls, depth=depth + 1, **kwargs)
+        return resource_cls
+
+    return wrapped
+
+
+def register_resource(resource_cls, settings=None, viewset=None, depth=1, **kwargs):
+    """Register the collection and record services of ``resource_cls`` at scan time.
+
+    :param settings: decide which endpoints are enabled (§2.14); the
+        application settings by default.
+    :param viewset: a :class:`ViewSet` instance, ``resource_cls.default_viewset``
+        built with ``kwargs`` by default (else updated with them).
+    :raises pyramid.exceptions.ConfigurationError: at scan time, when no
+        storage backend is configured.
+    """
+    if viewset is None:
+        viewset = resource_cls.default_viewset(**kwargs)
+    else:
+        viewset.update(**kwargs)
+
+    def callback(context, name, ob):
+        config = context.config.with_package(info.module)
+        if getattr(config.registry, "storage", None) is None:
+            raise ConfigurationError("Mandatory storage backend is missing from configuration.")
+        for service in _build_services(resource_cls, viewset, settings or config.get_settings()):
+            config.add_cornice_service(service)
+
+    info = venusian.attach(resource_cls, callback, category="pyramid", depth=depth)
+    return callback
+
+
+def _build_services(resource_cls, viewset, settings) -> list:
+    resource_name = viewset.get_name(resource_cls)
+    routes = {endpoint_type: viewset.get_service_name(endpoint_type, resource_cls)
+              for endpoint_type in ("collection", "record")}
+    services = []
+    for endpoint_type, route_name in routes.items():
+        path = getattr(viewset, f"{endpoint_type}_path").format_map(
+            _PathFormatter(resource_name=resource_name))
+        service = Service(name=route_name, path=path, **viewset.get_service_arguments())
+        service.resource_name = resource_name
+        service.endpoint_type = endpoint_type
+        service.resource = resource_cls
+        service.viewset = viewset
+        service.collection_route = routes["collection"]
+        service.record_route = routes["record"]
+        for method in getattr(viewset, f"{endpoint_type}_methods"):
+            if not viewset.is_endpoint_enabled(endpoint_type, resource_name, method, settings):
+                continue
+            arguments = viewset.get_view_arguments(endpoint_type, resource_cls, method)
+            if "content_type" in arguments:
+                # Cornice serves requests without Content-Type: they must get a 415.
+                arguments.setdefault("header", _CONTENT_TYPE_PRESENT)
+            service.add_view(method, viewset.get_view(endpoint_type, method),
+                             klass=resource_cls, **arguments)
+        services.append(service)
+    return services
+
+
+class _Placeholder:
+    def __init__(self, name):
+        self.name = name
+
+    def __format__(self, spec):
+        return f"{{{self.name}:{spec}}}" if spec else f"{{{self.name}}}"
+
+
+class _PathFormatter(dict):
+    """``{resource_name}`` is substituted; other placeholders are kept for Pyramid."""
+
+    def __missing__(self, key):
+        return _Placeholder(key)

@@ -1,0 +1,179 @@
+"""Models: the only code of a resource that talks to the storage and permission backends.
+
+A model is bound to one collection (``collection_id``) of one parent
+(``parent_id``); every method accepts ``parent_id`` to address another one.
+"""
+import warnings
+
+
+class Model:
+    """Records of a collection in the storage backend.
+
+    :param storage: a :class:`cliquet.storage.StorageBase`.
+    :param id_generator: generator of new record ids (the storage's own by default).
+    :param collection_id: the collection of the records.
+    :param parent_id: the default parent (the user id for user resources).
+    :param auth: the request ``Authorization`` header, passed on to the storage.
+    """
+
+    id_field = "id"
+    modified_field = "last_modified"
+    deleted_field = "deleted"
+
+    def __init__(self, storage, id_generator=None, collection_id="", parent_id="", auth=None):
+        self.storage = storage
+        self.id_generator = id_generator
+        self.collection_id = collection_id
+        self.parent_id = parent_id
+        self.auth = auth
+
+    def _parent(self, parent_id):
+        return self.parent_id if parent_id is None else parent_id
+
+    def timestamp(self, parent_id=None) -> int:
+        """Current timestamp of the collection (created when missing)."""
+        return self.storage.collection_timestamp(
+            collection_id=self.collection_id, parent_id=self._parent(parent_id), auth=self.auth)
+
+    def get_records(self, filters=None, sorting=None, pagination_rules=None, limit=None,
+                    include_deleted=False, parent_id=None) -> tuple[list, int]:
+        """A page of records and the number of matching live records.
+
+        :returns: ``(records, total)``.
+        """
+        return self.storage.get_all(
+            collection_id=self.collection_id, parent_id=self._parent(parent_id),
+            filters=filters, sorting=sorting, pagination_rules=pagination_rules, limit=limit,
+            include_deleted=include_deleted, id_field=self.id_field,
+            modified_field=self.modified_field, deleted_field=self.deleted_field,
+            auth=self.auth)
+
+    def delete_records(self, filters=None, parent_id=None) -> list:
+        """Delete every live record matching ``filters``.
+
+        :returns: the tombstones.
+        """
+        return self.storage.delete_all(
+            collection_id=self.collection_id, parent_id=self._parent(parent_id),
+            filters=filters, id_field=self.id_field, modified_field=self.modified_field,
+            deleted_field=self.deleted_field, auth=self.auth)
+
+    def get_record(self, record_id, parent_id=None) -> dict:
+        """The live record with that id.
+
+        :raises: :class:`cliquet.storage.exceptions.RecordNotFoundError`
+        """
+        return self.storage.get(
+            collection_id=self.collection_id, parent_id=self._parent(parent_id),
+            object_id=record_id, id_field=self.id_field, modified_field=self.modified_field,
+            auth=self.auth)
+
+    def create_record(self, record, parent_id=None, unique_fields=None) -> dict:
+        """Store a new record (any tombstone with its id is removed).
+
+        :raises: :class:`cliquet.storage.exceptions.UnicityError`
+        """
+        return self.storage.create(
+            collection_id=self.collection_id, parent_id=self._parent(parent_id),
+            record=record, id_generator=self.id_generator, unique_fields=unique_fields,
+            id_field=self.id_field, modified_field=self.modified_field, auth=self.auth)
+
+    def update_record(self, record, parent_id=None, unique_fields=None) -> dict:
+        """Replace the record whose id is ``record['id']``.
+
+        :raises: :class:`cliquet.storage.exceptions.UnicityError`
+        """
+        return self.storage.update(
+            collection_id=self.collection_id, parent_id=self._parent(parent_id),
+            object_id=record[self.id_field], record=record, unique_fields=unique_fields,
+            id_field=self.id_field, modified_field=self.modified_field, auth=self.auth)
+
+    def delete_record(self, record, parent_id=None, last_modified=None) -> dict:
+        """Delete the record whose id is ``record['id']``.
+
+        :param last_modified: forced timestamp of the tombstone.
+        :returns: the tombstone.
+        :raises: :class:`cliquet.storage.exceptions.RecordNotFoundError`
+        """
+        return self.storage.delete(
+            collection_id=self.collection_id, parent_id=self._parent(parent_id),
+            object_id=record[self.id_field], id_field=self.id_field,
+            modified_field=self.modified_field, deleted_field=self.deleted_field,
+            auth=self.auth, last_modified=last_modified)
+
+
+class ShareableModel(Model):
+    """A model whose records carry access control entries.
+
+    Records read or written through it hold their permissions under
+    :attr:`permissions_field` (permission name → set of principals).
+    The resource sets :attr:`permission` (the permission backend),
+    :attr:`current_principal` (the prefixed user id, added to ``write`` on
+    every write) and :attr:`get_permission_object_id` (record id → object id).
+    """
+
+    permissions_field = "__permissions__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permission = None
+        self.current_principal = None
+        self.get_permission_object_id = None
+
+    def _annotate(self, record: dict, object_id: str) -> dict:
+        record[self.permissions_field] = self.permission.object_permissions(object_id)
+        return record
+
+    def _write_permissions(self, record: dict, permissions: dict | None) -> dict:
+        object_id = self.get_permission_object_id(record[self.id_field])
+        if permissions:
+            self.permission.replace_object_permissions(object_id, permissions)
+        if self.current_principal is not None:
+            self.permission.add_principal_to_ace(object_id, "write", self.current_principal)
+        return self._annotate(record, object_id)
+
+    def get_record(self, record_id, parent_id=None) -> dict:
+        record = super().get_record(record_id, parent_id)
+        return self._annotate(record, self.get_permission_object_id(record_id))
+
+    def create_record(self, record, parent_id=None, unique_fields=None) -> dict:
+        record = dict(record)
+        permissions = record.pop(self.permissions_field, None)
+        created = super().create_record(record, parent_id, unique_fields)
+        return self._write_permissions(created, permissions)
+
+    def update_record(self, record, parent_id=None, unique_fields=None) -> dict:
+        record = dict(record)
+        permissions = record.pop(self.permissions_field, None)
+        updated = super().update_record(record, parent_id, unique_fields)
+        return self._write_permissions(updated, permissions)
+
+    def delete_record(self, record, parent_id=None, last_modified=None) -> dict:
+        tombstone = super().delete_record(record, parent_id, last_modified)
+        self.permission.delete_object_permissions(
+            self.get_permission_object_id(record[self.id_field]))
+        return tombstone
+
+    def delete_records(self, filters=None, parent_id=None) -> list:
+        tombstones = super().delete_records(filters, parent_id)
+        if tombstones:
+            object_ids = [self.get_permission_object_id(t[self.id_field]) for t in tombstones]
+            self.permission.delete_object_permissions(*object_ids)
+        return tombstones
+
+
+class ProtectedModel(ShareableModel):
+    """Deprecated alias of :class:`ShareableModel`."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _warn_deprecated(cls, "ProtectedModel", "ShareableModel")
+
+    def __init__(self, *args, **kwargs):
+        _warn_deprecated(type(self), "ProtectedModel", "ShareableModel")
+        super().__init__(*args, **kwargs)
+
+
+def _warn_deprecated(cls, old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated, use {new} instead ({cls.__module__}.{cls.__name__})",
+                  DeprecationWarning, stacklevel=3)

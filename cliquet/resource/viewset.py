@@ -1,0 +1,293 @@
+"""ViewSets: how a resource class becomes Cornice services (PROTOCOL §6.4).
+
+A viewset holds the paths, methods and Cornice arguments of the two
+endpoints of a resource. Any attribute can be overridden at registration
+(``register(collection_methods=('GET',))``).
+
+Cornice 6 only validates a ``schema`` through an explicit validator: the
+request schemas built here nest ``body`` and ``querystring`` and are checked
+by :func:`validate_request`, which reports errors exactly as Cliquet 3.1 did.
+"""
+import functools
+
+import colander
+from pyramid.settings import asbool
+
+from cliquet.resource.schema import PermissionsSchema
+from cliquet.utils import json
+
+__all__ = ["CONTENT_TYPES", "ViewSet", "ShareableViewSet", "ProtectedViewSet",
+           "validate_request"]
+
+CONTENT_TYPES = ["application/json"]
+
+#: Where :func:`validate_request` stores the raw JSON body (``request.info``).
+RAW_BODY_KEY = "cliquet.raw_body"
+
+
+class _Payload(colander.MappingSchema):
+    """Request body ``{data, permissions}``; unknown keys are rejected.
+
+    ``optional_empty`` names the children that default to an empty object.
+    """
+
+    optional_empty = ()
+
+
+class _NoQuerystring(colander.MappingSchema):
+    """Any querystring parameter is rejected."""
+
+
+def _request_schema(payload: colander.SchemaNode) -> colander.SchemaNode:
+    schema = colander.MappingSchema()
+    payload.name = "body"
+    schema.add(payload)
+    schema.add(_NoQuerystring(name="querystring"))
+    return schema
+
+
+def _load_json_body(request):
+    body = request.body
+    if not body:
+        return {}
+    try:
+        payload = json.loads(body)
+    except ValueError as error:
+        request.errors.add("body", None, f"Invalid JSON request body: {error}")
+        return {}
+    if not isinstance(payload, dict):
+        request.errors.add("body", None, "Invalid JSON request body: should be an object")
+        return {}
+    return payload
+
+
+def _validate_payload(request, node, payload: dict) -> dict:
+    errors = request.errors
+    children = {child.name: child for child in node.children}
+    for key in payload:
+        if key not in children:
+            errors.add("body", key, f"{key} is not allowed")
+    validated = {}
+    for name, child in children.items():
+        if name not in payload:
+            if name in node.optional_empty:
+                value = {}
+            elif child.required:
+                errors.add("body", name, f"{name} is missing")
+                continue
+            else:
+                continue
+        else:
+            value = payload[name]
+        try:
+            validated[name] = child.deserialize(value)
+        except colander.Invalid as invalid:
+            for field, message in invalid.asdict().items():
+                errors.add("body", field, message)
+    return validated
+
+
+def validate_request(request, schema=None, **kwargs):
+    """Cornice validator of POST/PUT/PATCH (PROTOCOL §1.8.4).
+
+    ``schema`` nests ``body`` (the payload) and ``querystring``. Errors:
+    ``Invalid JSON request body: ...``, ``<key> is not allowed`` (unknown
+    payload keys and querystring parameters), ``<name> is missing`` and the
+    Colander messages under dotted names (``data.title``). The validated
+    payload keys land in ``request.validated``; the raw JSON body is kept in
+    ``request.info`` (:data:`RAW_BODY_KEY`).
+    """
+    if schema is None:
+        return
+    body_node = schema.get("body")
+    if body_node is not None:
+        payload = _load_json_body(request)
+        request.info[RAW_BODY_KEY] = payload
+        request.validated.update(_validate_payload(request, body_node, payload))
+    querystring_node = schema.get("querystring")
+    if querystring_node is not None:
+        known = {child.name for child in querystring_node.children}
+        for name in dict.fromkeys(request.GET):
+            if name not in known:
+                request.errors.add("querystring", name, f"{name} is not allowed")
+
+
+def require_body(request, **kwargs):
+    """Validator: an empty body is rejected (shareable PATCH)."""
+    if not request.body:
+        request.errors.add("body", "data", "Provide at least one of data or permissions")
+
+
+def _any_object(**kwargs) -> colander.SchemaNode:
+    return colander.SchemaNode(colander.Mapping(unknown="preserve"), **kwargs)
+
+
+def _accepts_empty(mapping) -> bool:
+    try:
+        mapping.deserialize({})
+    except colander.Invalid:
+        return False
+    return True
+
+
+class ViewSet:
+    """Paths, methods and Cornice arguments of a resource's two endpoints.
+
+    :param kwargs: any attribute to override, e.g. ``collection_path``,
+        ``record_path``, ``collection_methods``, ``record_methods``,
+        ``default_arguments``, ``service_arguments``...
+    """
+
+    service_name = "{resource_name}-{endpoint_type}"
+    collection_path = "/{resource_name}s"
+    record_path = "/{resource_name}s/{{id}}"
+
+    collection_methods = ("GET", "POST", "DELETE")
+    record_methods = ("GET", "PUT", "PATCH", "DELETE")
+    validate_schema_for = ("POST", "PUT", "PATCH")
+    readonly_methods = ("GET", "OPTIONS", "HEAD")
+
+    service_arguments = {"description": "Collection of {resource_name}"}
+
+    default_arguments = {"permission": "private", "accept": CONTENT_TYPES}
+    default_post_arguments = {"content_type": CONTENT_TYPES}
+    default_put_arguments = {"content_type": CONTENT_TYPES}
+    default_patch_arguments = {"content_type": CONTENT_TYPES}
+    default_collection_arguments = {}
+    default_record_arguments = {}
+    collection_get_arguments = {
+        "cors_headers": ("Next-Page", "Total-Records", "Last-Modified", "ETag",
+                         "Cache-Control", "Expires", "Pragma"),
+    }
+    record_get_arguments = {
+        "cors_headers": ("Last-Modified", "ETag", "Cache-Control", "Expires", "Pragma"),
+    }
+
+    def __init__(self, **kwargs):
+        self.update(**kwargs)
+        self.record_arguments = functools.partial(self.get_view_arguments, "record")
+        self.collection_arguments = functools.partial(self.get_view_arguments, "collection")
+
+    def update(self, **kwargs) -> None:
+        """Override attributes."""
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    def _validates(self, method: str) -> bool:
+        return method.upper() in {m.upper() for m in self.validate_schema_for}
+
+    def get_view_arguments(self, endpoint_type: str, resource_cls, method: str) -> dict:
+        """Cornice arguments of a view, from the least to the most specific.
+
+        ``default_arguments``, ``default_<endpoint_type>_arguments``,
+        ``default_<method>_arguments``, ``<endpoint_type>_<method>_arguments``;
+        methods that validate their payload get ``schema`` and ``validators``.
+        """
+        method = method.lower()
+        args = dict(self.default_arguments)
+        for attribute in (f"default_{endpoint_type}_arguments", f"default_{method}_arguments",
+                          f"{endpoint_type}_{method}_arguments"):
+            args.update(getattr(self, attribute, {}))
+        if self._validates(method):
+            args["schema"] = self.get_record_schema(resource_cls, method)
+            args["validators"] = list(args.get("validators", ())) + self.get_validators(method)
+        return args
+
+    def get_validators(self, method: str) -> list:
+        """Validators of a method validating its payload."""
+        return [validate_request]
+
+    def get_record_schema(self, resource_cls, method: str) -> colander.SchemaNode:
+        """Request schema of ``method`` (any object for methods not validated)."""
+        method = method.lower()
+        if not self._validates(method):
+            return _any_object()
+        payload = _Payload()
+        if method == "patch":
+            payload.add(_any_object(name="data"))
+        else:
+            record_mapping = resource_cls.mapping
+            record_mapping.name = "data"
+            payload.add(record_mapping)
+            if _accepts_empty(record_mapping):
+                payload.optional_empty = ("data",)
+        return _request_schema(payload)
+
+    def get_view(self, endpoint_type: str, method: str) -> str:
+        """Name of the resource method serving ``method`` on ``endpoint_type``."""
+        if endpoint_type == "record":
+            return method.lower()
+        return f"collection_{method.lower()}"
+
+    def get_name(self, resource_cls) -> str:
+        """Registered name: ``name`` argument, non-callable class ``name``, class name."""
+        name = getattr(self, "name", None)
+        if name:
+            return name
+        name = getattr(resource_cls, "name", None)
+        if name and not callable(name):
+            return name
+        return resource_cls.__name__.lower()
+
+    def get_service_name(self, endpoint_type: str, resource_cls) -> str:
+        """``<resource_name>-<endpoint_type>``."""
+        return self.service_name.format(resource_name=self.get_name(resource_cls),
+                                        endpoint_type=endpoint_type)
+
+    def get_service_arguments(self) -> dict:
+        """Cornice arguments of both services (a copy)."""
+        return dict(self.service_arguments)
+
+    def is_endpoint_enabled(self, endpoint_type: str, resource_name: str, method: str,
+                            settings) -> bool:
+        """``readonly`` keeps the read methods only; ``<type>_<name>_<method>_enabled``."""
+        if asbool(settings.get("readonly", False)):
+            readonly = {m.lower() for m in self.readonly_methods}
+            if method.lower() not in readonly:
+                return False
+        setting = f"{endpoint_type}_{resource_name}_{method.lower()}_enabled"
+        return asbool(settings.get(setting, True))
+
+
+class ShareableViewSet(ViewSet):
+    """Viewset of shareable resources: dynamic permissions and ``permissions`` payloads."""
+
+    def get_view_arguments(self, endpoint_type, resource_cls, method):
+        args = super().get_view_arguments(endpoint_type, resource_cls, method)
+        args["permission"] = "dynamic"
+        return args
+
+    def get_validators(self, method):
+        validators = super().get_validators(method)
+        if method.lower() == "patch":
+            validators.insert(0, require_body)
+        return validators
+
+    def get_record_schema(self, resource_cls, method):
+        schema = super().get_record_schema(resource_cls, method)
+        method = method.lower()
+        if not self._validates(method):
+            return schema
+        payload = schema["body"]
+        if method == "patch":
+            payload["data"].missing = colander.drop
+        payload.add(PermissionsSchema(name="permissions", missing=colander.drop,
+                                      permissions=resource_cls.permissions))
+        return schema
+
+    def get_service_arguments(self):
+        from cliquet.authorization import RouteFactory
+
+        args = super().get_service_arguments()
+        args["factory"] = RouteFactory
+        return args
+
+
+class ProtectedViewSet(ShareableViewSet):
+    """Deprecated alias of :class:`ShareableViewSet`."""
+
+    def __init__(self, *args, **kwargs):
+        from cliquet.resource.model import _warn_deprecated
+
+        _warn_deprecated(type(self), "ProtectedViewSet", "ShareableViewSet")
+        super().__init__(*args, **kwargs)

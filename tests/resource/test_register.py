@@ -1,0 +1,172 @@
+"""Registering resources, names, deprecated aliases (PROTOCOL §6.3, §6.5)."""
+import warnings
+
+import colander
+import pytest
+from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationError
+
+import cliquet
+from cliquet import resource
+from cliquet.resource import model as model_module
+from cliquet.resource import viewset as viewset_module
+from cliquet.testing import DummyRequest
+from tests import support
+
+
+def test_public_names():
+    for name in ("register", "register_resource", "UserResource", "ShareableResource",
+                 "BaseResource", "ProtectedResource", "Model", "ShareableModel",
+                 "ResourceSchema", "ViewSet", "ShareableViewSet", "Filter", "Sort",
+                 "COMPARISON"):
+        assert hasattr(resource, name), name
+    assert hasattr(model_module, "ProtectedModel")
+    assert hasattr(viewset_module, "ProtectedViewSet")
+    assert viewset_module.CONTENT_TYPES == ["application/json"]
+
+
+def test_scanning_without_storage_fails():
+    config = Configurator(settings={})
+    cliquet.initialize(config, "1.0", "testapp")
+    with pytest.raises(ConfigurationError,
+                       match="Mandatory storage backend is missing from configuration."):
+        config.scan("tests.resource.resources")
+
+
+def test_register_resource_with_an_explicit_viewset_and_settings():
+    class Gadget(resource.UserResource):
+        pass
+
+    viewset = resource.ViewSet(collection_methods=("GET",))
+    callback = resource.register_resource(Gadget, viewset=viewset, name="widget",
+                                          settings={"record_widget_put_enabled": "false"})
+    assert viewset.name == "widget"
+    config = Configurator(settings=dict(support.MEMORY_SETTINGS))
+    cliquet.initialize(config, "1.0", "testapp")
+    context = type("Context", (), {"config": config})()
+    callback(context, "Gadget", Gadget)
+    import webtest
+
+    app = webtest.TestApp(config.make_wsgi_app())
+    headers = support_headers()
+    app.get("/v1/widgets", headers=headers)
+    app.post_json("/v1/widgets", {}, headers=headers, status=405)
+    app.put_json("/v1/widgets/4d5a7d2c-5a2b-4e9d-9a6c-8d0c3f1e2b7a", {}, headers=headers,
+                 status=405)
+
+
+def support_headers():
+    from cliquet.testing import get_user_headers
+
+    return get_user_headers("alice")
+
+
+def test_name_resolution():
+    class Thing(resource.UserResource):
+        pass
+
+    class Named(resource.UserResource):
+        name = "other"
+
+    class Method(resource.UserResource):
+        def name(self):
+            return "ignored"
+
+    viewset = resource.ViewSet()
+    assert viewset.get_name(Thing) == "thing"
+    assert viewset.get_name(Named) == "other"
+    assert viewset.get_name(Method) == "method"
+    assert resource.ViewSet(name="forced").get_name(Named) == "forced"
+    assert viewset.get_service_name("record", Named) == "other-record"
+
+
+def test_subclassing_deprecated_aliases_warns():
+    with pytest.warns(DeprecationWarning, match="BaseResource is deprecated"):
+        class Old(resource.BaseResource):
+            pass
+
+    with pytest.warns(DeprecationWarning, match="ProtectedResource is deprecated"):
+        class OldShared(resource.ProtectedResource):
+            pass
+
+    assert issubclass(Old, resource.UserResource)
+    assert issubclass(OldShared, resource.ShareableResource)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+
+        class New(resource.UserResource):
+            pass
+
+
+def test_deprecated_model_and_viewset_warn():
+    with pytest.warns(DeprecationWarning):
+        model_module.ProtectedModel(storage=None)
+    with pytest.warns(DeprecationWarning):
+        viewset_module.ProtectedViewSet()
+
+
+def make_request(**kwargs):
+    request = DummyRequest(**kwargs)
+    registry = request.registry
+    from cliquet.storage import memory
+    from cliquet.storage.generators import UUID4
+
+    registry.storage = memory.Storage()
+    registry.id_generator = UUID4()
+    registry.settings = {}
+    return request
+
+
+def test_user_resource_members():
+    request = make_request()
+    request.matchdict = {"id": "abc"}
+    res = resource.UserResource(request)
+    assert res.record_id == "abc"
+    assert res.model.collection_id == "userresource"
+    assert res.model.parent_id == "basicauth:bob"
+    assert isinstance(res.timestamp, int)
+    assert res.is_known_field("id") and res.is_known_field("deleted")
+    assert not res.is_known_field("title")
+    assert res.force_patch_update is False
+    with pytest.warns(DeprecationWarning):
+        assert res.collection is res.model
+
+
+def test_process_record_drops_an_older_timestamp():
+    res = resource.UserResource(make_request())
+    assert res.process_record({"last_modified": 5}, old={"last_modified": 5}) == {}
+    assert res.process_record({"last_modified": 6}, old={"last_modified": 5}) == \
+        {"last_modified": 6}
+    assert res.process_record({"last_modified": 4}) == {"last_modified": 4}
+
+
+def test_apply_changes_and_postprocess():
+    class Schema(resource.ResourceSchema):
+        title = colander.SchemaNode(colander.String())
+        device = colander.SchemaNode(colander.String(), missing=colander.drop)
+
+        class Options:
+            readonly_fields = ("device",)
+
+    class Thing(resource.UserResource):
+        mapping = Schema()
+
+    request = make_request()
+    notified = []
+    request.notify_resource_event = lambda **kwargs: notified.append(kwargs)
+    res = Thing(request)
+    assert res.apply_changes({"title": "a", "id": "x"}, {"title": "b"}) == {"title": "b"}
+    assert res.postprocess({"id": "x"}) == {"data": {"id": "x"}}
+    assert notified[0]["action"].value == "read"
+
+
+def test_shareable_resource_members():
+    request = make_request()
+    request.registry.permission = object()
+    res = resource.ShareableResource(request)
+    assert res.model.parent_id == ""
+    assert res.permissions == ("read", "write")
+    assert res.force_patch_update is True
+    assert res.model.current_principal == "basicauth:bob"
+    request.path = "/v1/things"
+    assert res.model.get_permission_object_id("abc") == "/things/abc"

@@ -1,0 +1,123 @@
+"""The authorization context of shareable resources (PROTOCOL §3.3–§3.5, §6.13)."""
+import pytest
+from pyramid.interfaces import IRoutesMapper
+from pyramid.request import apply_request_extensions
+
+from cliquet.authorization import AuthorizationPolicy, RouteFactory
+
+UNKNOWN_ID = "4d5a7d2c-5a2b-4e9d-9a6c-8d0c3f1e2b7a"
+
+
+def context_of(app, method, path, **settings):
+    """The RouteFactory of a request routed by the app (no view is called)."""
+    registry = app.app.registry
+    registry.settings.update(settings)
+    request = app.app.request_factory.blank(path, method=method)
+    request.registry = registry
+    apply_request_extensions(request)
+    info = registry.getUtility(IRoutesMapper)(request)
+    request.matchdict, request.matched_route = info["match"], info["route"]
+    return RouteFactory(request)
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+def test_collection_context(app):
+    context = context_of(app, "GET", "/v1/articles", article_read_principals="a  b")
+    assert context.resource_name == "article"
+    assert context.on_collection is True
+    assert context.required_permission == "read"
+    assert context.permission_object_id == "/articles"
+    assert context.allowed_principals == ["a", "b"]
+    assert context.current_record is None and context.shared_ids is None
+    assert context.get_permission_object_id(context.request, "abc") == "/articles/abc"
+    assert RouteFactory.extract_object_id("/articles/abc") == "abc"
+
+
+@pytest.mark.parametrize("method,permission", [
+    ("HEAD", "read"), ("POST", "create"), ("DELETE", "write"),
+])
+def test_required_permission_per_method(app, method, permission):
+    assert context_of(app, method, "/v1/articles").required_permission == permission
+
+
+def test_record_context(app):
+    context = context_of(app, "PATCH", f"/v1/articles/{UNKNOWN_ID}")
+    assert context.on_collection is False
+    assert context.required_permission == "write"
+    assert context.permission_object_id == f"/articles/{UNKNOWN_ID}"
+
+
+def test_put_on_a_missing_record_needs_create_on_the_collection(app):
+    context = context_of(app, "PUT", f"/v1/articles/{UNKNOWN_ID}")
+    assert context.required_permission == "create"
+    assert context.permission_object_id == "/articles"
+    assert context.current_record is None
+
+
+def test_put_on_an_existing_record_needs_write(app, alice):
+    record = app.post_json("/v1/articles", {"data": {}}, headers=alice).json["data"]
+    context = context_of(app, "PUT", f"/v1/articles/{record['id']}")
+    assert context.required_permission == "write"
+    assert context.current_record["id"] == record["id"]
+    assert context.permission_object_id == f"/articles/{record['id']}"
+
+
+def test_non_resource_services_get_an_empty_context(app):
+    context = context_of(app, "GET", "/v1/__heartbeat__")
+    assert (context.resource_name, context.required_permission, context.allowed_principals,
+            context.permission_object_id, context.on_collection) == (None,) * 5
+
+
+def test_settings_list_decides_alone(app):
+    context = context_of(app, "GET", "/v1/articles", article_read_principals="group:a")
+    app.app.registry.permission.add_principal_to_ace("/articles", "read", "group:b")
+    assert context.check_permission("read", ["group:a"]) is True
+    assert context.check_permission("read", ["group:b"]) is False
+
+
+def test_backend_decides_without_settings(app):
+    app.app.registry.permission.add_principal_to_ace("/articles", "read", "group:b")
+    context = context_of(app, "GET", "/v1/articles")
+    assert context.check_permission("read", ["group:b"]) is True
+    assert context.shared_ids is None
+
+
+def test_shared_records_grant_collection_reads_and_deletes(app):
+    backend = app.app.registry.permission
+    backend.add_principal_to_ace("/articles/r1", "read", "group:b")
+    backend.add_principal_to_ace("/articles/r2", "write", "group:b")
+    context = context_of(app, "GET", "/v1/articles")
+    assert context.check_permission("read", ["group:b"]) is True
+    assert context.shared_ids == ["r1"]
+    context = context_of(app, "DELETE", "/v1/articles")
+    assert context.check_permission("write", ["group:b"]) is True
+    assert context.shared_ids == ["r2"]
+    context = context_of(app, "POST", "/v1/articles")
+    assert context.check_permission("article:create", ["group:b"]) is False
+    context = context_of(app, "GET", "/v1/articles")
+    assert context.check_permission("read", ["group:c"]) is False
+
+
+def test_policy_resolves_dynamic_and_create(app):
+    seen = []
+
+    class Context:
+        request = context_of(app, "POST", "/v1/articles").request
+        request.selected_userid = None
+        required_permission = "create"
+        resource_name = "article"
+
+        def check_permission(self, permission, principals, get_bound_permissions=None):
+            seen.append(permission)
+            return True
+
+    policy = AuthorizationPolicy()
+    assert policy.permits(Context(), ["system.Everyone"], "dynamic")
+    assert seen == ["article:create"]
+    assert policy.permits(Context(), ["system.Authenticated"], "private")
+    assert not policy.permits(Context(), ["system.Everyone"], "private")
+    assert not policy.permits(object(), ["system.Everyone"], "read")

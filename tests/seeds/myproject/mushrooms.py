@@ -1,0 +1,13 @@
+# "Pourquoi Cliquet", étape 3.
+import colander
+from cliquet import resource
+
+
+class MushroomSchema(resource.ResourceSchema):
+    name = colander.SchemaNode(colander.String())
+
+
+@resource.register(collection_path='/mushrooms',
+                   record_path='/mushrooms/{{id}}')
+class Mushroom(resource.BaseResource):
+    mapping = MushroomSchema()
