@@ -9,11 +9,11 @@ import time
 import warnings
 from datetime import datetime
 
+from cornice.renderer import CorniceRenderer
 from dateutil import parser as dateparser
 from pyramid.events import NewRequest, NewResponse
 from pyramid.exceptions import ConfigurationError
 from pyramid.httpexceptions import HTTPGone, HTTPTemporaryRedirect
-from pyramid.interfaces import IRendererFactory
 from pyramid.renderers import JSON as JSONRenderer
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.settings import asbool, aslist
@@ -39,11 +39,8 @@ def setup_request_bound_data(config) -> None:
 
 def setup_json_serializer(config) -> None:
     """Render views with the fast JSON encoder (no slash escaping)."""
-    renderer = JSONRenderer(serializer=utils.json_serializer)
-    config.add_renderer("json", renderer)
-    cornice_renderer = config.registry.queryUtility(IRendererFactory, name="cornicejson")
-    if cornice_renderer is not None:
-        cornice_renderer.serializer = utils.json_serializer
+    config.add_renderer("json", JSONRenderer(serializer=utils.json_serializer))
+    config.add_renderer("cornicejson", CorniceRenderer(serializer=utils.json_serializer))
 
     def force_json_charset(event):
         response = event.response
@@ -68,11 +65,17 @@ def setup_logging(config) -> None:
             return
         environ = request.environ
         request.received_at = time.perf_counter()
+        try:
+            path = request.path
+            querystring = redact_querystring(request.GET) if environ.get("QUERY_STRING") else {}
+        except UnicodeDecodeError:  # answered 400 by the error views
+            path = utils.decode_header(environ.get("PATH_INFO", "").encode("latin-1"))
+            querystring = {}
         reset_request_context(
             agent=environ.get("HTTP_USER_AGENT"),
-            path=request.path,
+            path=path,
             method=request.method,
-            querystring=redact_querystring(request.GET) if environ.get("QUERY_STRING") else {},
+            querystring=querystring,
             lang=environ.get("HTTP_ACCEPT_LANGUAGE"),
             uid=None,
             authn_type=None,

@@ -47,9 +47,21 @@ def _json_default(value):
 json = _FastJSON()
 
 
-def json_serializer(value, **kwargs) -> str:
-    """Serialize ``value`` to JSON text, without escaping slashes."""
-    return json.dumps(value)
+def json_serializer(value, default=None, **kwargs) -> str:
+    """Serialize ``value`` to JSON text, without escaping slashes.
+
+    ``default`` (Pyramid's renderer adapters) serializes other objects.
+    """
+    if default is None:
+        return json.dumps(value)
+
+    def fallback(obj):
+        try:
+            return _json_default(obj)
+        except TypeError:
+            return default(obj)
+
+    return orjson.dumps(value, default=fallback, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
 
 
 class COMPARISON(str, enum.Enum):
@@ -197,9 +209,9 @@ def encode_header(value, encoding: str = "utf-8") -> str:
 
 
 def decode_header(value, encoding: str = "utf-8") -> str:
-    """Unicode text of a header value."""
+    """Unicode text of a header value (undecodable bytes replaced)."""
     if isinstance(value, bytes):
-        return value.decode(encoding)
+        return value.decode(encoding, errors="replace")
     return value
 
 

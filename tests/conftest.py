@@ -1,6 +1,7 @@
 import os
 
 import pytest
+import transaction
 
 # Assertions of the conformance suites (imported through cliquet.testing) explain failures.
 pytest.register_assert_rewrite(
@@ -32,6 +33,7 @@ def flushed_backends():
     """Flush the backends of every app created through ``make_backend_app``."""
     registries = []
     yield registries
+    transaction.abort()  # nothing left half-done in this thread's transaction
     for registry in registries:
         for kind in ("storage", "cache", "permission"):
             instance = getattr(registry, kind, None)

@@ -121,3 +121,18 @@ def test_errors_carry_cors_headers(app):
         assert "Backoff" in response.headers["Access-Control-Expose-Headers"]
     response = app.post("/v1/__heartbeat__", headers=headers, status=405)
     assert "Access-Control-Allow-Origin" in response.headers
+
+
+@pytest.mark.parametrize("path, location", [
+    ("/v1/echo?name=%ff", "querystring"), ("/v1/%ff", "path"), ("/%ff/x", "path"),
+])
+def test_non_utf8_urls_are_400_not_500(app, path, location):
+    response = app.get(path, status=400)
+    check(response, 400, 107, "Invalid parameters", f"{location}: Invalid UTF-8 encoding")
+    assert response.json["details"][0]["location"] == location
+
+
+def test_non_utf8_url_in_batch_is_reported_in_its_slot(app):
+    responses = app.post_json("/v1/batch", {"requests": [{"path": "/echo?a=%ff"}]}
+                              ).json["responses"]
+    assert responses[0]["status"] == 400

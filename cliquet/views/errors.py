@@ -97,6 +97,26 @@ def method_not_allowed(context, request):
     return reapply_cors(request, error)
 
 
+@exception_view_config(UnicodeDecodeError)
+def invalid_encoding(context, request):
+    """A URL that is not UTF-8: 400 errno 107 on the path or the querystring."""
+    raw_path = request.environ.get("PATH_INFO", "").encode("latin-1")
+    try:
+        raw_path.decode("utf-8")
+        location = "querystring"
+    except UnicodeDecodeError:
+        location = "path"
+    description = "Invalid UTF-8 encoding"
+    error = http_error(
+        httpexceptions.HTTPBadRequest(),
+        errno=ERRORS.INVALID_PARAMETERS,
+        error="Invalid parameters",
+        message=f"{location}: {description}",
+        details=[{"location": location, "name": None, "description": description}],
+    )
+    return reapply_cors(request, error)
+
+
 @exception_view_config(BackendError)
 def service_unavailable(context, request):
     """A backend failure: 503 errno 201 with ``Retry-After``; logged as critical."""
