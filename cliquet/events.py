@@ -2,8 +2,10 @@
 import enum
 
 from pyramid.events import NewRequest
+from pyramid.settings import asbool
 
 from cliquet.logs import logger
+from cliquet.storage._undo import UndoLog
 from cliquet.utils import strip_uri_prefix
 
 
@@ -114,8 +116,14 @@ def get_resource_events(request, after_commit=False) -> list:
 
 
 def _notify_before_commit(request):
-    for event in request.get_resource_events():
-        request.registry.notify(event)
+    try:
+        for event in request.get_resource_events():
+            request.registry.notify(event)
+    except Exception:
+        # Roll back now: a failed commit is otherwise only aborted when the
+        # thread's next transaction begins.
+        request.tm.abort()
+        raise
 
 
 def _notify_after_commit(success, request):
@@ -129,7 +137,12 @@ def _notify_after_commit(success, request):
 
 
 def setup_transaction_hook(config) -> None:
-    """Notify resource events around the commit of each top-level request."""
+    """Notify resource events around the commit of each top-level request.
+
+    With ``transaction_per_request``, an undo log also joins the transaction,
+    so that an abort undoes the memory and Redis writes too.
+    """
+    undo = asbool(config.get_settings()["transaction_per_request"])
 
     def on_new_request(event):
         request = event.request
@@ -138,6 +151,8 @@ def setup_transaction_hook(config) -> None:
         current = request.tm.get()
         current.addBeforeCommitHook(_notify_before_commit, args=(request,))
         current.addAfterCommitHook(_notify_after_commit, args=(request,))
+        if undo:
+            UndoLog(request.tm).join(current)
 
     config.add_subscriber(on_new_request, NewRequest)
 

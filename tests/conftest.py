@@ -39,6 +39,7 @@ def flushed_backends():
             instance = getattr(registry, kind, None)
             if instance is not None:
                 instance.flush()
+        transaction.commit()  # transactional backends flush inside the thread's transaction
         close_clients(registry)  # no pools left open between tests
 
 

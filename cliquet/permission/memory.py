@@ -7,6 +7,7 @@ from cliquet.permission import (
     pattern_pairs,
     pattern_regexp,
 )
+from cliquet.storage import _undo as undo
 
 
 class Permission(PermissionBase):
@@ -23,6 +24,20 @@ class Permission(PermissionBase):
         self._user_principals: dict[str, set[str]] = {}
         self._aces: dict[str, dict[str, set[str]]] = {}  # object -> permission -> principals
 
+    def _remember(self, table: dict, *keys: str) -> None:
+        """Record how to restore the entries ``keys`` of ``table`` (copied)."""
+        if undo.recording():
+            previous = {key: _deep_copy(table[key]) if key in table else None for key in keys}
+            undo.record(self._restore, table, previous)
+
+    @staticmethod
+    def _restore(table: dict, previous: dict) -> None:
+        for key, value in previous.items():
+            if value is None:
+                table.pop(key, None)
+            else:
+                table[key] = value
+
     @staticmethod
     def _discard(principals_by_key: dict[str, set[str]], key: str, principal: str) -> None:
         principals = principals_by_key.get(key)
@@ -32,12 +47,17 @@ class Permission(PermissionBase):
                 del principals_by_key[key]
 
     def add_user_principal(self, user_id: str, principal: str) -> None:
+        self._remember(self._user_principals, user_id)
         self._user_principals.setdefault(user_id, set()).add(principal)
 
     def remove_user_principal(self, user_id: str, principal: str) -> None:
+        self._remember(self._user_principals, user_id)
         self._discard(self._user_principals, user_id, principal)
 
     def remove_principal(self, principal: str) -> None:
+        if undo.recording():
+            self._remember(self._user_principals,
+                           *(u for u, p in self._user_principals.items() if principal in p))
         for user_id in list(self._user_principals):
             self._discard(self._user_principals, user_id, principal)
 
@@ -45,9 +65,11 @@ class Permission(PermissionBase):
         return set(self._user_principals.get(user_id, ()))
 
     def add_principal_to_ace(self, object_id: str, permission: str, principal: str) -> None:
+        self._remember(self._aces, object_id)
         self._aces.setdefault(object_id, {}).setdefault(permission, set()).add(principal)
 
     def remove_principal_from_ace(self, object_id: str, permission: str, principal: str) -> None:
+        self._remember(self._aces, object_id)
         aces = self._aces.get(object_id, {})
         self._discard(aces, permission, principal)
         if not aces:
@@ -86,6 +108,7 @@ class Permission(PermissionBase):
     def replace_object_permissions(
         self, object_id: str, permissions: dict[str, Iterable[str]]
     ) -> None:
+        self._remember(self._aces, object_id)
         aces = self._aces.setdefault(object_id, {})
         for perm, principals in permissions.items():
             aces[perm] = set(principals)
@@ -95,8 +118,16 @@ class Permission(PermissionBase):
             del self._aces[object_id]
 
     def delete_object_permissions(self, *object_ids: str) -> None:
+        self._remember(self._aces, *object_ids)
         for object_id in object_ids:
             self._aces.pop(object_id, None)
+
+
+def _deep_copy(value: set | dict) -> set | dict:
+    """A copy of a principal set, or of a ``permission -> principals`` dict."""
+    if isinstance(value, dict):
+        return {key: set(principals) for key, principals in value.items()}
+    return set(value)
 
 
 def load_from_config(config) -> Permission:

@@ -2,7 +2,9 @@
 
 Keys are ``user:<user_id>`` and ``permission:<object_id>:<permission>``;
 Redis deletes a set when its last member goes. Permission names never
-contain ``:``, which makes ACE keys unambiguous.
+contain ``:``, which makes ACE keys unambiguous. Within a request, writes
+remember what they changed (members added or removed, previous sets) so that
+an abort puts it back (:mod:`cliquet.storage._undo`).
 """
 import os
 import re
@@ -15,6 +17,7 @@ from cliquet.permission import (
     pattern_pairs,
     pattern_regexp,
 )
+from cliquet.storage import _undo as undo
 from cliquet.storage.redis import create_from_config, wrap_redis_error
 
 _ACE_PREFIX = "permission:"
@@ -66,21 +69,50 @@ class Permission(PermissionBase):
             yield key, object_id, permission
 
     @wrap_redis_error
+    def _restore(self, previous: dict) -> None:
+        """Replace the sets named by ``previous`` with the members it maps them to."""
+        with self._client.pipeline() as pipe:  # MULTI/EXEC
+            for key, members in previous.items():
+                pipe.delete(key)
+                if members:
+                    pipe.sadd(key, *members)
+            pipe.execute()
+
+    @wrap_redis_error
+    def _restore_member(self, keys: list, member: str) -> None:
+        """Add ``member`` back to the sets ``keys``."""
+        with self._client.pipeline() as pipe:  # MULTI/EXEC
+            for key in keys:
+                pipe.sadd(key, member)
+            pipe.execute()
+
+    def _add(self, key: str, principal: str) -> None:
+        if self._client.sadd(key, principal):
+            undo.record(self._client.srem, key, principal)
+
+    def _remove(self, key: str, principal: str) -> None:
+        if self._client.srem(key, principal):
+            undo.record(self._client.sadd, key, principal)
+
+    @wrap_redis_error
     def add_user_principal(self, user_id: str, principal: str) -> None:
-        self._client.sadd(_USER_PREFIX + user_id, principal)
+        self._add(_USER_PREFIX + user_id, principal)
 
     @wrap_redis_error
     def remove_user_principal(self, user_id: str, principal: str) -> None:
-        self._client.srem(_USER_PREFIX + user_id, principal)
+        self._remove(_USER_PREFIX + user_id, principal)
 
     @wrap_redis_error
     def remove_principal(self, principal: str) -> None:
-        keys = set(self._scan(_USER_PREFIX + "*"))
+        keys = list(set(self._scan(_USER_PREFIX + "*")))
         if keys:
             with self._client.pipeline() as pipe:
                 for key in keys:
                     pipe.srem(key, principal)
-                pipe.execute()
+                removed = pipe.execute()
+            if undo.recording():
+                undo.record(self._restore_member, [k for k, r in zip(keys, removed) if r],
+                            principal)
 
     @wrap_redis_error
     def user_principals(self, user_id: str) -> set[str]:
@@ -88,11 +120,11 @@ class Permission(PermissionBase):
 
     @wrap_redis_error
     def add_principal_to_ace(self, object_id: str, permission: str, principal: str) -> None:
-        self._client.sadd(_ace_key(object_id, permission), principal)
+        self._add(_ace_key(object_id, permission), principal)
 
     @wrap_redis_error
     def remove_principal_from_ace(self, object_id: str, permission: str, principal: str) -> None:
-        self._client.srem(_ace_key(object_id, permission), principal)
+        self._remove(_ace_key(object_id, permission), principal)
 
     @wrap_redis_error
     def object_permission_principals(self, object_id: str, permission: str) -> set[str]:
@@ -171,14 +203,19 @@ class Permission(PermissionBase):
     ) -> None:
         if not permissions:
             return
+        keys = [_ace_key(object_id, perm) for perm in permissions]
+        recording = undo.recording()
         with self._client.pipeline() as pipe:  # MULTI/EXEC
-            for perm, principals in permissions.items():
-                key = _ace_key(object_id, perm)
+            for key in keys if recording else ():
+                pipe.smembers(key)
+            for key, principals in zip(keys, permissions.values(), strict=True):
                 pipe.delete(key)
                 principals = set(principals)
                 if principals:
                     pipe.sadd(key, *principals)
-            pipe.execute()
+            replies = pipe.execute()
+        if recording:
+            undo.record(self._restore, dict(zip(keys, replies, strict=False)))
 
     @wrap_redis_error
     def delete_object_permissions(self, *object_ids: str) -> None:
@@ -187,9 +224,17 @@ class Permission(PermissionBase):
         wanted = set(object_ids)
         # One scan for them all, narrowed to the ids' common prefix.
         object_glob = _glob_escape(os.path.commonprefix(object_ids)) + "*"
-        keys = {key for key, obj, _ in self._scan_aces(object_glob) if obj in wanted}
-        if keys:
-            self._client.delete(*keys)
+        keys = list({key for key, obj, _ in self._scan_aces(object_glob) if obj in wanted})
+        if not keys:
+            return
+        recording = undo.recording()
+        with self._client.pipeline() as pipe:  # MULTI/EXEC
+            for key in keys if recording else ():
+                pipe.smembers(key)
+            pipe.delete(*keys)
+            replies = pipe.execute()
+        if recording:
+            undo.record(self._restore, dict(zip(keys, replies, strict=False)))
 
 
 def load_from_config(config) -> Permission:

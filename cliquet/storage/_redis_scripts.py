@@ -4,7 +4,9 @@ Timestamps follow §2.4: without a forced value ``max(now, previous + 1)``;
 with one, the record keeps it and the collection timestamp becomes it when
 greater than the previous one, ``previous + 1`` otherwise. Writes given an
 ``expected`` timestamp (anything but ``skip``) return ``{'changed'}`` when the
-collection timestamp differs, so that the caller retries.
+collection timestamp differs, so that the caller retries. Writes asked to
+(``'1'`` argument) also return the previous values of the keys they change,
+so that the caller can undo them (:mod:`cliquet.storage._undo`).
 """
 
 _NEXT_TIMESTAMP = """
@@ -49,8 +51,10 @@ return {redis.call('GET', KEYS[1]) or '', load(KEYS[2], '.records'), tombstones}
 
 # KEYS: timestamp, records set, record key, deleted set, tombstone key.
 # ARGV: now, forced timestamp or '', expected timestamp or 'skip', id,
-#       JSON head ('{"last_modified":'), rest of the record JSON after '{', mode.
+#       JSON head ('{"last_modified":'), rest of the record JSON after '{', mode,
+#       return previous values ('1'/'0').
 # Mode 'create' refuses an existing id ({'exists', json}) and removes the tombstone.
+# Returns {'ok', stamp, previous record, previous tombstone} (false if none or not asked).
 WRITE = _NEXT_TIMESTAMP + """
 local raw = redis.call('GET', KEYS[1])
 local wrong = wrong_set(KEYS[2], KEYS[4])
@@ -63,6 +67,8 @@ end
 local forced = tonumber(ARGV[2])
 local current = next_timestamp(tonumber(raw), forced, tonumber(ARGV[1]))
 local stamp = string.format('%.0f', forced or current)
+local previous = {false, false}
+if ARGV[8] == '1' then previous = {redis.call('GET', KEYS[3]), redis.call('GET', KEYS[5])} end
 local separator = ','
 if ARGV[6] == '}' then separator = '' end
 redis.call('SET', KEYS[3], ARGV[5] .. stamp .. separator .. ARGV[6])
@@ -72,14 +78,15 @@ if ARGV[7] == 'create' then
   redis.call('SREM', KEYS[4], ARGV[4])
 end
 redis.call('SET', KEYS[1], string.format('%.0f', current))
-return {'ok', stamp}
+return {'ok', stamp, previous[1], previous[2]}
 """
 
 # KEYS: timestamp, records set, deleted set.
 # ARGV: now, expected timestamp or 'skip', key prefix, forced timestamp or '',
 #       keep tombstones ('1'/'0'), JSON of the id, modified and deleted field names,
-#       then pairs (id, JSON of the id).
-# Returns {'ok', id1, stamp1, ...} for the ids that were live records.
+#       return previous values ('1'/'0'), then pairs (id, JSON of the id).
+# Returns {'ok', id1, stamp1, previous record1, previous tombstone1, ...} for the ids
+# that were live records (previous values false if not asked or none).
 DELETE = _NEXT_TIMESTAMP + """
 local raw = redis.call('GET', KEYS[1])
 local wrong = wrong_set(KEYS[2], KEYS[3])
@@ -89,11 +96,16 @@ local previous = tonumber(raw)
 local now = tonumber(ARGV[1])
 local forced = tonumber(ARGV[4])
 local result = {'ok'}
-for i = 9, #ARGV, 2 do
+for i = 10, #ARGV, 2 do
   local id = ARGV[i]
   if redis.call('SREM', KEYS[2], id) == 1 then
     previous = next_timestamp(previous, forced, now)
     local stamp = string.format('%.0f', forced or previous)
+    local old = {false, false}
+    if ARGV[9] == '1' then
+      old = {redis.call('GET', ARGV[3] .. id .. '.records'),
+             redis.call('GET', ARGV[3] .. id .. '.deleted')}
+    end
     redis.call('DEL', ARGV[3] .. id .. '.records')
     if ARGV[5] == '1' then
       redis.call('SET', ARGV[3] .. id .. '.deleted', '{' .. ARGV[6] .. ':' .. ARGV[i + 1] ..
@@ -102,29 +114,33 @@ for i = 9, #ARGV, 2 do
     end
     result[#result + 1] = id
     result[#result + 1] = stamp
+    result[#result + 1] = old[1]
+    result[#result + 1] = old[2]
   end
 end
 if #result > 1 then redis.call('SET', KEYS[1], string.format('%.0f', previous)) end
 return result
 """
 
-# KEYS: deleted set. ARGV: key prefix, before or '', modified field name.
-# Returns the number of tombstones removed.
+# KEYS: deleted set. ARGV: key prefix, before or '', modified field name,
+# return previous values ('1'/'0').
+# Returns {number of tombstones removed, id1, tombstone1, ...} (pairs only if asked).
 PURGE = """
 local before = tonumber(ARGV[2])
-local removed = 0
+local result = {0}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local key = ARGV[1] .. id .. '.deleted'
-  local purge = before == nil
-  if not purge then
-    local tombstone = redis.call('GET', key)
-    purge = tombstone == false or cjson.decode(tombstone)[ARGV[3]] < before
-  end
-  if purge then
+  local tombstone = false
+  if before ~= nil or ARGV[4] == '1' then tombstone = redis.call('GET', key) end
+  if before == nil or tombstone == false or cjson.decode(tombstone)[ARGV[3]] < before then
     redis.call('DEL', key)
     redis.call('SREM', KEYS[1], id)
-    removed = removed + 1
+    result[1] = result[1] + 1
+    if ARGV[4] == '1' then
+      result[#result + 1] = id
+      result[#result + 1] = tombstone
+    end
   end
 end
-return removed
+return result
 """

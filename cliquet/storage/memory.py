@@ -16,6 +16,7 @@ from cliquet.storage import (
     DEFAULT_MODIFIED_FIELD,
     StorageBase,
 )
+from cliquet.storage import _undo as undo
 from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
 from cliquet.utils import COMPARISON, msec_time
 
@@ -174,7 +175,8 @@ class MemoryBasedStorage(StorageBase):
 class Storage(MemoryBasedStorage):
     """Storage backend keeping everything in process memory (lost on restart).
 
-    Safe to share between threads.
+    Safe to share between threads. Stored records and tombstones are never
+    mutated, only replaced, so that undoing a write can put them back.
     """
 
     def __init__(self, *args, **kwargs):
@@ -195,6 +197,21 @@ class Storage(MemoryBasedStorage):
         with self._lock:
             return self._timestamps.setdefault((collection_id, parent_id), msec_time())
 
+    def _remember(self, key, object_id) -> None:
+        """Record how to restore the record and tombstone of ``object_id``."""
+        if undo.recording():
+            undo.record(self._restore, key, object_id,
+                        self._store.get(key, {}).get(object_id),
+                        self._cemetery.get(key, {}).get(object_id))
+
+    def _restore(self, key, object_id, record, tombstone) -> None:
+        with self._lock:
+            for table, value in ((self._store, record), (self._cemetery, tombstone)):
+                if value is None:
+                    table[key].pop(object_id, None)
+                else:
+                    table[key][object_id] = value
+
     def _bump_timestamp(self, key, forced=None) -> int:
         current = next_timestamp(self._timestamps.get(key), forced, msec_time())
         self._timestamps[key] = current
@@ -214,6 +231,7 @@ class Storage(MemoryBasedStorage):
                 raise UnicityError(id_field, copy_record(store[record[id_field]]))
             self.check_unicity(store.values(), record, unique_fields, id_field)
             record[modified_field] = self._bump_timestamp(key, record.get(modified_field))
+            self._remember(key, record[id_field])
             self._store[key][record[id_field]] = record
             self._cemetery[key].pop(record[id_field], None)
             return copy_record(record)
@@ -236,6 +254,7 @@ class Storage(MemoryBasedStorage):
             self.check_unicity(self._store.get(key, {}).values(), record, unique_fields,
                                id_field, exclude_id=object_id)
             record[modified_field] = self._bump_timestamp(key, record.get(modified_field))
+            self._remember(key, object_id)
             self._store[key][object_id] = record
             return copy_record(record)
 
@@ -251,8 +270,9 @@ class Storage(MemoryBasedStorage):
 
     def _delete(self, key, object_id, id_field, with_deleted, modified_field, deleted_field,
                 last_modified=None) -> dict:
-        record = self._store[key].pop(object_id)
-        record[modified_field] = self._bump_timestamp(key, last_modified)
+        self._remember(key, object_id)
+        record = {**self._store[key].pop(object_id),
+                  modified_field: self._bump_timestamp(key, last_modified)}
         tombstone = self.strip_deleted_record(record, id_field, modified_field, deleted_field)
         if with_deleted:
             self._cemetery[key][object_id] = tombstone
@@ -275,6 +295,7 @@ class Storage(MemoryBasedStorage):
             purged = [i for i, t in tombstones.items()
                       if before is None or t[modified_field] < before]
             for object_id in purged:
+                self._remember(key, object_id)
                 del tombstones[object_id]
             return len(purged)
 

@@ -5,7 +5,8 @@ the sets ``<c>.<p>.records`` and ``<c>.<p>.deleted`` of ids, and the JSON
 strings ``<c>.<p>.<id>.records`` and ``<c>.<p>.<id>.deleted``. Every write is
 one Lua script, hence atomic; writes that depend on the collection content
 (unique fields, ``delete_all``) pass the timestamp they read and are retried
-if another write happened in between.
+if another write happened in between. Within a request, scripts also return
+the previous values they overwrite, which an abort puts back.
 """
 import functools
 
@@ -17,6 +18,7 @@ from cliquet.storage import (
     DEFAULT_MODIFIED_FIELD,
 )
 from cliquet.storage import _redis_scripts as scripts
+from cliquet.storage import _undo as undo
 from cliquet.storage.exceptions import BackendError, RecordNotFoundError, UnicityError
 from cliquet.storage.memory import MemoryBasedStorage, copy_record
 from cliquet.utils import json, msec_time
@@ -111,11 +113,15 @@ class Storage(MemoryBasedStorage):
                 expected, records, _ = self._load(base, include_deleted=False)
                 self.check_unicity(records, record, unique_fields, id_field, exclude_id)
             args = [msec_time(), "" if forced is None else forced, expected, object_id,
-                    "{" + json.dumps(modified_field) + ":", body[1:], mode]
-            status, value = self._write_script(keys=keys, args=args)
+                    "{" + json.dumps(modified_field) + ":", body[1:], mode, _flag()]
+            status, value, *previous = self._write_script(keys=keys, args=args)
             if status == b"exists":
                 raise UnicityError(id_field, json.loads(value))
             if status == b"ok":
+                if undo.recording():
+                    old_record, old_tombstone = previous
+                    undo.record(self._restore, base, [(object_id, "records", old_record)] + (
+                        [(object_id, "deleted", old_tombstone)] if mode == "create" else []))
                 record[modified_field] = int(value)
                 return record
         raise BackendError(message=f"Too many concurrent writes on {base}")
@@ -155,14 +161,21 @@ class Storage(MemoryBasedStorage):
         keys = [f"{base}.timestamp", f"{base}.records", f"{base}.deleted"]
         args = [msec_time(), expected, f"{base}.", "" if last_modified is None else last_modified,
                 "1" if with_deleted else "0", json.dumps(id_field), json.dumps(modified_field),
-                json.dumps(deleted_field)]
+                json.dumps(deleted_field), _flag()]
         for object_id in object_ids:
             args += [object_id, json.dumps(object_id)]
         status, *deleted = self._delete_script(keys=keys, args=args)
         if status != b"ok":
             return None
-        return [{id_field: object_id.decode(), modified_field: int(stamp), deleted_field: True}
-                for object_id, stamp in zip(deleted[::2], deleted[1::2])]
+        deleted_ids = [object_id.decode() for object_id in deleted[::4]]
+        if undo.recording():
+            kinds = ("records", "deleted") if with_deleted else ("records",)
+            undo.record(self._restore, base, [
+                (object_id, kind, value)
+                for object_id, *olds in zip(deleted_ids, deleted[2::4], deleted[3::4])
+                for kind, value in zip(kinds, olds)])
+        return [{id_field: object_id, modified_field: int(stamp), deleted_field: True}
+                for object_id, stamp in zip(deleted_ids, deleted[1::4])]
 
     @wrap_redis_error
     def delete(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
@@ -195,9 +208,27 @@ class Storage(MemoryBasedStorage):
     def purge_deleted(self, collection_id, parent_id, before=None, id_field=DEFAULT_ID_FIELD,
                       modified_field=DEFAULT_MODIFIED_FIELD, auth=None) -> int:
         base = f"{collection_id}.{parent_id}"
-        return self._purge_script(keys=[f"{base}.deleted"],
-                                  args=[f"{base}.", "" if before is None else before,
-                                        modified_field])
+        removed, *purged = self._purge_script(
+            keys=[f"{base}.deleted"],
+            args=[f"{base}.", "" if before is None else before, modified_field, _flag()])
+        if undo.recording():
+            undo.record(self._restore, base, [(object_id.decode(), "deleted", tombstone)
+                                              for object_id, tombstone in zip(purged[::2],
+                                                                              purged[1::2])])
+        return removed
+
+    @wrap_redis_error
+    def _restore(self, base: str, entries: list) -> None:
+        """Put back ``(object_id, "records" or "deleted", previous JSON or None)`` values."""
+        with self._client.pipeline() as pipe:  # MULTI/EXEC
+            for object_id, kind, value in entries:
+                if value is None:
+                    pipe.delete(f"{base}.{object_id}.{kind}")
+                    pipe.srem(f"{base}.{kind}", object_id)
+                else:
+                    pipe.set(f"{base}.{object_id}.{kind}", value)
+                    pipe.sadd(f"{base}.{kind}", object_id)
+            pipe.execute()
 
     @wrap_redis_error
     def get_all(self, collection_id, parent_id, filters=None, sorting=None,
@@ -207,6 +238,11 @@ class Storage(MemoryBasedStorage):
         _, records, tombstones = self._load(f"{collection_id}.{parent_id}", include_deleted)
         return self.extract_record_set(records, tombstones, filters, sorting,
                                        pagination_rules, limit)
+
+
+def _flag() -> str:
+    """Script argument asking for the previous values when they can be undone."""
+    return "1" if undo.recording() else "0"
 
 
 def load_from_config(config) -> Storage:
