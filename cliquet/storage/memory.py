@@ -59,7 +59,10 @@ def _predicate(flt, pagination: bool):
         return lambda r: (v := r.get(field, _MISSING)) is _MISSING or json_key(v) not in keys
 
     key = json_key(value)
+    kind = _SCALAR_KINDS.get(type(value))
     if operator == COMPARISON.EQ:
+        if kind is not None:  # fast path: same kind, plain equality
+            return lambda r: _SCALAR_KINDS.get(type(v := r.get(field))) == kind and v == value
         return lambda r: (v := r.get(field, _MISSING)) is not _MISSING and json_key(v) == key
     if operator == COMPARISON.NOT:
         return lambda r: (v := r.get(field, _MISSING)) is _MISSING or json_key(v) != key
@@ -68,18 +71,34 @@ def _predicate(flt, pagination: bool):
         COMPARISON.GT: tuple.__gt__, COMPARISON.MIN: tuple.__ge__,
     }[COMPARISON(operator)]
     missing = pagination and operator in (COMPARISON.GT, COMPARISON.MIN)
+    compare_values = _VALUE_COMPARISONS[COMPARISON(operator)]
 
     def match(record):
         v = record.get(field, _MISSING)
-        return missing if v is _MISSING else compare(json_key(v), key)
+        if v is _MISSING:
+            return missing
+        if kind is not None and _SCALAR_KINDS.get(type(v)) == kind:
+            return compare_values(v, value)  # fast path: same kind, no keys built
+        return compare(json_key(v), key)
 
     return match
 
 
+# Kinds of scalar JSON values whose Python comparison is the JSONB one.
+_SCALAR_KINDS = {str: 1, int: 2, float: 2}
+_VALUE_COMPARISONS = {
+    COMPARISON.LT: lambda a, b: a < b, COMPARISON.MAX: lambda a, b: a <= b,
+    COMPARISON.GT: lambda a, b: a > b, COMPARISON.MIN: lambda a, b: a >= b,
+}
+
+
 def apply_filters(records, filters) -> list:
     """Records matching every filter (ANDed)."""
-    predicates = [_predicate(f, pagination=False) for f in filters or ()]
-    return [r for r in records if all(p(r) for p in predicates)]
+    matching = list(records)
+    for flt in filters or ():
+        predicate = _predicate(flt, pagination=False)
+        matching = [r for r in matching if predicate(r)]
+    return matching
 
 
 def apply_pagination(records, pagination_rules) -> list:
@@ -90,16 +109,25 @@ def apply_pagination(records, pagination_rules) -> list:
     return [r for r in records if any(all(p(r) for p in rule) for rule in rules)]
 
 
-def apply_sorting(records, sorting) -> list:
-    """Records sorted by every :class:`cliquet.storage.Sort`, missing values last ascending."""
+def _sort_key(field):
+    def sort_key(record):
+        value = record.get(field, _MISSING)
+        kind = _SCALAR_KINDS.get(type(value))
+        if kind is not None:
+            return (0, (kind, value))  # same as json_key(), built faster
+        return (1,) if value is _MISSING else (0, json_key(value))
+    return sort_key
+
+
+def apply_sorting(records, sorting, limit=None) -> list:
+    """Records sorted by every :class:`cliquet.storage.Sort`, missing values last ascending.
+
+    With ``limit``, only the first ``limit`` records.
+    """
     result = list(records)
     for field, direction in reversed(sorting or ()):
-        def sort_key(record, field=field):
-            value = record.get(field, _MISSING)
-            return (1,) if value is _MISSING else (0, json_key(value))
-
-        result.sort(key=sort_key, reverse=direction < 0)
-    return result
+        result.sort(key=_sort_key(field), reverse=direction < 0)
+    return result[:limit] if limit and limit > 0 else result
 
 
 def copy_record(record: dict) -> dict:
@@ -166,9 +194,7 @@ class MemoryBasedStorage(StorageBase):
         total = len(matching)
         if tombstones:
             matching += apply_filters(tombstones, filters)
-        page = apply_sorting(apply_pagination(matching, pagination_rules), sorting)
-        if limit and limit > 0:
-            page = page[:limit]
+        page = apply_sorting(apply_pagination(matching, pagination_rules), sorting, limit)
         return [copy_record(r) for r in page], total
 
 
