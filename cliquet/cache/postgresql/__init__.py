@@ -6,13 +6,11 @@ call on its own, outside the request transaction.
 import os
 from typing import Any
 
-import structlog
-
 from cliquet.cache import CacheBase
-from cliquet.storage.postgresql.client import PostgreSQLClient, create_from_config
+from cliquet.storage.postgresql.client import (
+    PostgreSQLClient, create_from_config, create_schema,
+)
 from cliquet.utils import json
-
-logger = structlog.get_logger(__name__)
 
 _SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "schema.sql")
 _NOT_EXPIRED = "(ttl IS NULL OR ttl >= cache_expiry(0))"
@@ -37,16 +35,7 @@ class Cache(CacheBase):
 
     def initialize_schema(self, dry_run: bool = False) -> None:
         """Create the ``cache`` table if missing; with ``dry_run``, log the SQL only."""
-        with open(_SCHEMA_FILE, encoding="utf-8") as f:
-            schema = f.read()
-        if dry_run:
-            logger.info("Would create the cache table (dry run)", sql=schema)
-            return
-        from sqlalchemy import text
-
-        with self.client.connect(force_commit=True) as conn:
-            conn.execute(text(schema))
-        logger.info("Created the PostgreSQL cache table")
+        create_schema(self.client, _SCHEMA_FILE, "cache table", dry_run)
 
     def flush(self) -> None:
         self._query("DELETE FROM cache")

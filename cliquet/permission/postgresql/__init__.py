@@ -6,17 +6,15 @@ request transaction when ``transaction_per_request`` is on.
 import os
 from collections.abc import Iterable
 
-import structlog
-
 from cliquet.permission import (
     BoundPermissions,
     PermissionBase,
     bound_pairs,
     pattern_pairs,
 )
-from cliquet.storage.postgresql.client import PostgreSQLClient, create_from_config
-
-logger = structlog.get_logger(__name__)
+from cliquet.storage.postgresql.client import (
+    PostgreSQLClient, create_from_config, create_schema,
+)
 
 _SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "schema.sql")
 
@@ -84,16 +82,7 @@ class Permission(PermissionBase):
 
     def initialize_schema(self, dry_run: bool = False) -> None:
         """Create the tables if missing; with ``dry_run``, log the SQL only."""
-        with open(_SCHEMA_FILE, encoding="utf-8") as f:
-            schema = f.read()
-        if dry_run:
-            logger.info("Would create the permission tables (dry run)", sql=schema)
-            return
-        from sqlalchemy import text
-
-        with self.client.connect(force_commit=True) as conn:
-            conn.execute(text(schema))
-        logger.info("Created the PostgreSQL permission tables")
+        create_schema(self.client, _SCHEMA_FILE, "permission tables", dry_run)
 
     def flush(self) -> None:
         self._query(

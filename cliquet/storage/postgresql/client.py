@@ -82,6 +82,24 @@ class PostgreSQLClient:
         return getattr(factory, "session_factory", factory).kw["bind"]
 
 
+def create_schema(client: PostgreSQLClient, schema_file: str, name: str,
+                  dry_run: bool = False) -> None:
+    """Run the idempotent SQL of ``schema_file`` (``CREATE ... IF NOT EXISTS``).
+
+    With ``dry_run`` the SQL is only logged. ``name`` says what it creates.
+    """
+    from sqlalchemy import text
+
+    with open(schema_file, encoding="utf-8") as f:
+        schema = f.read()
+    if dry_run:
+        logger.info("Would create the %s (dry run):\n%s", name, schema)
+        return
+    with client.connect(force_commit=True) as conn:
+        conn.execute(text(schema))
+    logger.info("Created the PostgreSQL %s", name)
+
+
 def close_clients(registry) -> None:
     """Close the pools of every PostgreSQL client created for ``registry``."""
     for client, _ in getattr(registry, _REGISTRY_ATTR, {}).values():
