@@ -106,7 +106,16 @@ def apply_pagination(records, pagination_rules) -> list:
     if not pagination_rules:
         return list(records)
     rules = [[_predicate(f, pagination=True) for f in rule] for rule in pagination_rules]
-    return [r for r in records if any(all(p(r) for p in rule) for rule in rules)]
+    matching, remaining = [], list(records)
+    for rule in rules:  # each rule keeps its matches out of the next ones' input
+        selected = remaining
+        for predicate in rule:
+            selected = [r for r in selected if predicate(r)]
+        if selected:
+            chosen = {id(r) for r in selected}
+            matching += selected
+            remaining = [r for r in remaining if id(r) not in chosen]
+    return matching
 
 
 def _sort_key(field):
