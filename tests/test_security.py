@@ -1,0 +1,129 @@
+"""Nobody reads or changes what they were not given: every endpoint, and batch.
+
+Runs the demo service on every backend: ``/v1/mushrooms`` (private to each
+user) and ``/v1/bookmarks`` (shareable; any authenticated user may create).
+"""
+import json
+
+import pytest
+import webtest
+
+import demo
+from tests import support
+
+ALICE = {"Authorization": "Basic YWxpY2U6c2VjcmV0"}  # alice:secret
+MALLORY = {"Authorization": "Basic bWFsbG9yeTpzZWNyZXQ="}  # mallory:secret
+
+
+@pytest.fixture
+def app(backend, flushed_backends):
+    settings = dict(support.backend_settings(backend),
+                    bookmark_create_principals="system.Authenticated")
+    wsgi = demo.main({}, **settings)
+    flushed_backends.append(wsgi.registry)
+    return webtest.TestApp(wsgi)
+
+
+def send(app, method, path, body=None, headers=None):
+    headers = dict(headers or {})
+    payload = b""
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        payload = json.dumps(body).encode()
+    return app.request(path, method=method, body=payload, headers=headers,
+                       expect_errors=True)
+
+
+def user_id(app, headers):
+    return app.get("/v1/", headers=headers).json["user"]["id"]
+
+
+def attempts(collection, record_id):
+    """(method, path, body) of every way to read, change or delete a record."""
+    record = f"/v1/{collection}/{record_id}"
+    return [
+        ("GET", record, None), ("HEAD", record, None),
+        ("PUT", record, {"data": {"name": "stolen", "url": "http://x.org"}}),
+        ("PATCH", record, {"data": {"name": "stolen", "title": "stolen"}}),
+        ("DELETE", record, None),
+    ]
+
+
+def test_private_records_are_invisible_to_other_users(app):
+    record = app.post_json("/v1/mushrooms", {"data": {"name": "cep"}}, headers=ALICE).json["data"]
+    assert app.get("/v1/mushrooms", headers=MALLORY).json["data"] == []
+    for method, path, _ in attempts("mushrooms", record["id"])[:2]:
+        assert send(app, method, path, headers=MALLORY).status_code == 404
+    # Mallory's PATCH/DELETE find nothing; her PUT creates her own record.
+    app.patch_json(f"/v1/mushrooms/{record['id']}", {"data": {"name": "x"}},
+                   headers=MALLORY, status=404)
+    app.delete(f"/v1/mushrooms/{record['id']}", headers=MALLORY, status=404)
+    app.delete("/v1/mushrooms", headers=MALLORY)
+    app.put_json(f"/v1/mushrooms/{record['id']}", {"data": {"name": "mine"}},
+                 headers=MALLORY, status=201)
+    # Alice's record is untouched.
+    assert app.get(f"/v1/mushrooms/{record['id']}", headers=ALICE).json["data"] == record
+    app.get("/v1/mushrooms", status=401)
+
+
+def test_shared_records_need_a_permission(app):
+    created = app.post_json("/v1/bookmarks", {"data": {"url": "http://a.org"}},
+                            headers=ALICE).json
+    record_id = created["data"]["id"]
+    assert app.get("/v1/bookmarks", headers=MALLORY, status=403).json["errno"] == 121
+    app.delete("/v1/bookmarks", headers=MALLORY, status=403)
+    for method, path, body in attempts("bookmarks", record_id):
+        response = send(app, method, path, body, MALLORY)
+        assert response.status_code == 403, (method, response.status_code)
+        response = send(app, method, path, body)
+        assert response.status_code == 401, (method, response.status_code)
+        assert response.headers["WWW-Authenticate"] == 'Basic realm="Realm"'
+    # Nor can she share it with herself.
+    app.patch_json(f"/v1/bookmarks/{record_id}",
+                   {"permissions": {"read": [user_id(app, MALLORY)]}},
+                   headers=MALLORY, status=403)
+    assert app.app.registry.storage.get("bookmark", "", record_id)["url"] == "http://a.org"
+
+
+def test_no_way_around_permissions_through_batch(app):
+    record = app.post_json("/v1/mushrooms", {"data": {"name": "cep"}}, headers=ALICE).json["data"]
+    shared = app.post_json("/v1/bookmarks", {"data": {"url": "http://a.org"}},
+                           headers=ALICE).json["data"]
+    requests = [{"method": m, "path": p.replace("/v1", ""), **({"body": b} if b else {})}
+                for m, p, b in attempts("bookmarks", shared["id"])]
+    requests += [{"method": "GET", "path": "/bookmarks"},
+                 {"method": "GET", "path": f"/mushrooms/{record['id']}"},
+                 {"method": "DELETE", "path": f"/mushrooms/{record['id']}"}]
+    responses = app.post_json("/v1/batch", {"requests": requests},
+                              headers=MALLORY).json["responses"]
+    assert [r["status"] for r in responses] == [403] * 6 + [404, 404]
+    # Anonymous batch: 401 everywhere.
+    responses = app.post_json("/v1/batch", {"requests": requests}).json["responses"]
+    assert {r["status"] for r in responses} == {401}
+    assert app.get(f"/v1/mushrooms/{record['id']}", headers=ALICE).json["data"] == record
+    assert app.app.registry.storage.get("bookmark", "", shared["id"])["url"] == "http://a.org"
+
+
+def test_sharing_and_revoking(app):
+    mallory = user_id(app, MALLORY)
+    created = app.post_json("/v1/bookmarks", {"data": {"url": "http://a.org", "title": "a"},
+                                              "permissions": {"read": [mallory]}},
+                            headers=ALICE).json
+    record_id = created["data"]["id"]
+    # Shared for reading: Mallory sees it, in the list too, but may not write.
+    assert app.get(f"/v1/bookmarks/{record_id}", headers=MALLORY).json["data"]["title"] == "a"
+    listing = app.get("/v1/bookmarks", headers=MALLORY).json["data"]
+    assert [r["id"] for r in listing] == [record_id]
+    app.patch_json(f"/v1/bookmarks/{record_id}", {"data": {"title": "b"}},
+                   headers=MALLORY, status=403)
+    # Given write, she may change it.
+    app.patch_json(f"/v1/bookmarks/{record_id}",
+                   {"permissions": {"write": [user_id(app, ALICE), mallory]}}, headers=ALICE)
+    app.patch_json(f"/v1/bookmarks/{record_id}", {"data": {"title": "b"}}, headers=MALLORY)
+    # Revoked: nothing any more.
+    app.patch_json(f"/v1/bookmarks/{record_id}",
+                   {"permissions": {"read": [], "write": [user_id(app, ALICE)]}},
+                   headers=ALICE)
+    app.get(f"/v1/bookmarks/{record_id}", headers=MALLORY, status=403)
+    app.get("/v1/bookmarks", headers=MALLORY, status=403)
+    app.delete(f"/v1/bookmarks/{record_id}", headers=MALLORY, status=403)
