@@ -67,12 +67,22 @@ class ResourceChanged(_ResourceEvent):
         self.impacted_records = impacted_records
 
 
-class AfterResourceRead(ResourceRead):
-    """Notified after a successful commit; subscriber errors are logged."""
+# The After* events are not subclasses of the events above: a subscriber of
+# ResourceChanged must not also receive AfterResourceChanged.
+class AfterResourceRead(_ResourceEvent):
+    """Records were read; notified after a successful commit (errors are logged)."""
+
+    def __init__(self, action, timestamp, read_records, request, payload=None):
+        super().__init__(action, timestamp, request, payload)
+        self.read_records = read_records
 
 
-class AfterResourceChanged(ResourceChanged):
-    """Notified after a successful commit; subscriber errors are logged."""
+class AfterResourceChanged(_ResourceEvent):
+    """Records changed; notified after a successful commit (errors are logged)."""
+
+    def __init__(self, action, timestamp, impacted_records, request, payload=None):
+        super().__init__(action, timestamp, request, payload)
+        self.impacted_records = impacted_records
 
 
 _EVENTS_KEY = "resource_events"

@@ -1,0 +1,89 @@
+"""Event listeners configured from the settings; the Redis one against the real Redis."""
+import json
+
+import pytest
+import redis
+import webtest
+
+import demo
+from tests import servers
+from tests.support import MEMORY_SETTINGS
+
+ALICE = {"Authorization": "Basic YWxpY2U6c2VjcmV0"}
+
+
+@pytest.fixture
+def queue():
+    servers.require_redis()
+    client = redis.Redis.from_url(servers.redis_url())
+    client.delete("test.events")
+    yield client
+    client.delete("test.events")
+    client.close()
+
+
+def app_with_listener(**options):
+    settings = dict(MEMORY_SETTINGS, event_listeners="queue",
+                    **{"event_listeners.queue.use": "cliquet.listeners.redis",
+                       "event_listeners.queue.url": servers.redis_url(),
+                       "event_listeners.queue.listname": "test.events",
+                       "event_listeners.queue.pool_size": "2"})
+    settings.update({f"event_listeners.queue.{k}": v for k, v in options.items()})
+    return webtest.TestApp(demo.main({}, **settings))
+
+
+def delivered(queue) -> list:
+    return [json.loads(item) for item in reversed(queue.lrange("test.events", 0, -1))]
+
+
+def test_redis_listener_pushes_payloads(queue):
+    app = app_with_listener()
+    record = app.post_json("/v1/mushrooms", {"data": {"name": "cep"}},
+                           headers=ALICE).json["data"]
+    app.patch_json(f"/v1/mushrooms/{record['id']}", {"data": {"name": "morel"}}, headers=ALICE)
+    app.get("/v1/mushrooms", headers=ALICE)  # read: not listened by default
+    app.delete(f"/v1/mushrooms/{record['id']}", headers=ALICE)
+    payloads = delivered(queue)
+    assert [p["action"] for p in payloads] == ["create", "update", "delete"]
+    create = payloads[0]
+    assert create["resource_name"] == "mushroom"
+    assert create["uri"] == "/mushrooms"
+    assert create["user_id"].startswith("basicauth:")
+    assert payloads[1]["mushroom_id"] == record["id"]
+
+
+def test_listener_filters_actions_and_resources(queue):
+    app = app_with_listener(actions="delete read", resources="mushroom")
+    record = app.post_json("/v1/mushrooms", {"data": {"name": "cep"}},
+                           headers=ALICE).json["data"]
+    app.get("/v1/mushrooms", headers=ALICE)
+    app.delete(f"/v1/mushrooms/{record['id']}", headers=ALICE)
+    assert [p["action"] for p in delivered(queue)] == ["read", "delete"]
+
+    queue.delete("test.events")
+    app = app_with_listener(resources="bookmark")
+    app.post_json("/v1/mushrooms", {"data": {"name": "cep"}}, headers=ALICE)
+    assert delivered(queue) == []
+
+
+def test_events_of_a_batch_are_merged(queue):
+    app = app_with_listener()
+    requests = [{"method": "POST", "path": "/mushrooms", "body": {"data": {"name": f"m{i}"}}}
+                for i in range(25)]
+    responses = app.post_json("/v1/batch", {"requests": requests},
+                              headers=ALICE).json["responses"]
+    assert {r["status"] for r in responses} == {201}
+    payloads = delivered(queue)
+    assert len(payloads) == 1 and payloads[0]["action"] == "create"
+
+
+def test_failed_request_sends_nothing_and_a_down_redis_breaks_nothing(queue):
+    app = app_with_listener()
+    app.post_json("/v1/mushrooms", {"data": {"name": 42}}, headers=ALICE, status=400)
+    assert delivered(queue) == []
+    settings = dict(MEMORY_SETTINGS, event_listeners="queue",
+                    **{"event_listeners.queue.use": "cliquet.listeners.redis",
+                       "event_listeners.queue.url": "redis://127.0.0.1:1/0",
+                       "event_listeners.queue.connect_timeout": "0.5"})
+    down = webtest.TestApp(demo.main({}, **settings))
+    down.post_json("/v1/mushrooms", {"data": {"name": "cep"}}, headers=ALICE, status=201)
