@@ -1,4 +1,5 @@
 """StatsD metrics: timers around backends and views, counters per user."""
+import time
 import types
 from urllib.parse import urlparse
 
@@ -33,6 +34,10 @@ class Client:
     def timer(self, key):
         """A timer usable as decorator or context manager."""
         return self._client.timer(key)
+
+    def timing(self, key, milliseconds: float) -> None:
+        """Send a duration measured elsewhere to timer ``key``."""
+        self._client.timing(key, milliseconds)
 
     def count(self, key, count=1, unique=None) -> None:
         """Increment counter ``key``, or add ``unique`` to the set metric ``key``."""
@@ -84,6 +89,10 @@ def instrument(config) -> None:
                 client.count(f"authn_type.{request.authn_type}")
         service = request.current_service
         if service is not None:
-            client.count(f"view.{service.name}.{request.method}")
+            key = f"view.{service.name}.{request.method}"
+            client.count(key)
+            started = getattr(request, "received_at", None)  # set by setup_logging
+            if started is not None:
+                client.timing(key, (time.perf_counter() - started) * 1000)
 
     config.add_subscriber(on_new_response, NewResponse)

@@ -47,6 +47,7 @@ def test_view_timer_counter_users_and_authn_type(udp_server):
     metrics = received(udp_server)
     names = {(name, kind) for name, _, kind in metrics}
     assert ("notes.view.hello.GET", "c") in names
+    assert ("notes.view.hello.GET", "ms") in names
     assert ("notes.authn_type.basicauth", "c") in names
     users = [value for name, value, kind in metrics if name == "notes.users"]
     assert users and users[0].startswith("basicauth:")
