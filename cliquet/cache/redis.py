@@ -2,27 +2,15 @@
 from typing import Any
 
 from cliquet.cache import CacheBase
-from cliquet.storage.redis import create_from_config, wrap_redis_error
+from cliquet.storage.redis import RedisBackend, create_from_config, wrap_redis_error
 from cliquet.utils import json
 
 
-class Cache(CacheBase):
+class Cache(RedisBackend, CacheBase):
     """Cache backed by a Redis client (see :func:`load_from_config`).
 
     :param client: a ``redis.Redis`` client.
     """
-
-    def __init__(self, client, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._client = client
-
-    def initialize_schema(self, dry_run: bool = False) -> None:
-        """Redis has no schema."""
-
-    @wrap_redis_error
-    def flush(self) -> None:
-        """Empty the whole Redis database."""
-        self._client.flushdb()
 
     @wrap_redis_error
     def ttl(self, key: str) -> float:

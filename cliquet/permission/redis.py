@@ -18,7 +18,7 @@ from cliquet.permission import (
     pattern_regexp,
 )
 from cliquet.storage import _undo as undo
-from cliquet.storage.redis import create_from_config, wrap_redis_error
+from cliquet.storage.redis import RedisBackend, create_from_config, wrap_redis_error
 
 _ACE_PREFIX = "permission:"
 _USER_PREFIX = "user:"
@@ -37,23 +37,11 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-class Permission(PermissionBase):
+class Permission(RedisBackend, PermissionBase):
     """Permission backend backed by a Redis client (see :func:`load_from_config`).
 
     :param client: a ``redis.Redis`` client.
     """
-
-    def __init__(self, client, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._client = client
-
-    def initialize_schema(self, dry_run: bool = False) -> None:
-        """Redis has no schema."""
-
-    @wrap_redis_error
-    def flush(self) -> None:
-        """Empty the whole Redis database."""
-        self._client.flushdb()
 
     def _members(self, key: str) -> set[str]:
         return {_text(member) for member in self._client.smembers(key)}

@@ -61,6 +61,25 @@ def create_from_config(config, prefix: str = "") -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
+class RedisBackend:
+    """What every Redis backend shares: the client, no schema, ``flush`` of the db.
+
+    :param client: a ``redis.Redis`` client.
+    """
+
+    def __init__(self, client: redis.Redis, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._client = client
+
+    def initialize_schema(self, dry_run: bool = False) -> None:
+        """Redis has no schema."""
+
+    @wrap_redis_error
+    def flush(self, auth=None) -> None:
+        """Empty the whole Redis database."""
+        self._client.flushdb()
+
+
 class Storage(MemoryBasedStorage):
     """Storage backend on a Redis client (see :func:`load_from_config`).
 
