@@ -11,6 +11,9 @@ import pytest
 REDIS_HOST = os.environ.get("CLIQUET_TEST_REDIS_HOST", "127.0.0.1")
 PG_HOST = os.environ.get("CLIQUET_TEST_PG_HOST", "127.0.0.1")
 PG_BASE_DATABASE = os.environ.get("CLIQUET_TEST_DATABASE", "cliquet_test")
+# First Redis db of this run (one per worker from there): two suites running on
+# one machine at once keep apart with different values (Redis has 16 dbs).
+REDIS_FIRST_DB = int(os.environ.get("CLIQUET_TEST_REDIS_DB", "1"))
 
 
 def _worker_index() -> int:
@@ -21,7 +24,7 @@ def _worker_index() -> int:
 
 def redis_url() -> str:
     """Redis URL of this worker's own database (db 1 and up; 0 is left alone)."""
-    return f"redis://{REDIS_HOST}:6379/{_worker_index() + 1}"
+    return f"redis://{REDIS_HOST}:6379/{_worker_index() + REDIS_FIRST_DB}"
 
 
 def postgresql_url() -> str:
