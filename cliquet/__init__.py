@@ -4,6 +4,7 @@ from importlib.metadata import PackageNotFoundError, version as _distribution_ve
 from pyramid.settings import aslist
 
 from cliquet._defaults import DEFAULT_SETTINGS
+from cliquet._multiview import setup_multiviews
 from cliquet._request import setup_request_class
 from cliquet._service import Service
 from cliquet.initialization import (
@@ -49,6 +50,7 @@ def includeme(config):
     registry.route_prefix = config.route_prefix
     config.add_directive("add_api_capability", add_api_capability)
     setup_request_class(config)
+    setup_multiviews(config)
 
     config.add_request_method(events.get_resource_events, name="get_resource_events")
     config.add_request_method(events.notify_resource_event, name="notify_resource_event")
