@@ -95,8 +95,9 @@ class PermissionBase:
         principals: Iterable[str],
         get_bound_permissions: BoundPermissions | None = None,
     ) -> bool:
-        """:returns: whether one of ``principals`` is authorized (see
-        :meth:`object_permission_authorized_principals`).
+        """Whether one of ``principals`` is authorized.
+
+        See :meth:`object_permission_authorized_principals`.
         """
         authorized = self.object_permission_authorized_principals(
             object_id, permission, get_bound_permissions
@@ -123,8 +124,10 @@ class PermissionBase:
     def object_permissions(
         self, object_id: str, permissions: Iterable[str] | None = None
     ) -> dict[str, set[str]]:
-        """:returns: permission → principals of ``object_id``, for ``permissions``
-        (every permission if ``None``); permissions nobody holds are absent.
+        """Permission → principals of ``object_id``.
+
+        Only the given ``permissions`` (every permission if ``None``);
+        permissions nobody holds are absent.
         """
         raise NotImplementedError
 

@@ -171,19 +171,18 @@ class EndpointsMixin:
     # Record lookups.
 
     def _get_record_or_404(self, record_id):
+        record = self._find_record(record_id)
+        if record is None:
+            raise http_error(httpexceptions.HTTPNotFound(), errno=ERRORS.INVALID_RESOURCE_ID)
+        return record
+
+    def _find_record(self, record_id):
         current = getattr(self.context, "current_record", None)
         if current is not None and current.get(self.model.id_field) == record_id:
             return current
         try:
             return self.model.get_record(record_id)
         except RecordNotFoundError:
-            raise http_error(httpexceptions.HTTPNotFound(),
-                             errno=ERRORS.INVALID_RESOURCE_ID) from None
-
-    def _find_record(self, record_id):
-        try:
-            return self._get_record_or_404(record_id)
-        except httpexceptions.HTTPNotFound:
             return None
 
     def _find_tombstone(self, record_id):

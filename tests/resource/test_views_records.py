@@ -168,6 +168,13 @@ def test_put_creates_a_missing_record(app, alice):
     assert response.headers["ETag"] == f'"{record["last_modified"]}"'
 
 
+def test_put_that_creates_logs_no_error(app, alice, caplog):
+    with caplog.at_level("INFO", logger="cliquet"):
+        app.put_json(f"/v1/notes/{UNKNOWN_ID}", {"data": {}}, headers=alice, status=201)
+    summaries = [r.getMessage() for r in caplog.records if "request.summary" in r.getMessage()]
+    assert "201" in summaries[-1] and "errno" not in summaries[-1]
+
+
 def test_put_replaces_the_whole_record(app, alice):
     record = create(app, alice, {"title": "a", "rank": 2})
     response = app.put_json(f"/v1/notes/{record['id']}", {"data": {"title": "b"}},
