@@ -7,6 +7,7 @@ strings by code point. A missing field never matches an equality, ``in_`` or
 comparison filter, always matches ``not_``/``exclude_``, and sorts after
 every value in ascending order.
 """
+import operator
 import threading
 from collections import defaultdict
 
@@ -45,40 +46,34 @@ def json_key(value, top_level: bool = True) -> tuple:
 
 
 def _predicate(flt, pagination: bool):
-    """Compile a filter into ``record -> bool``.
+    """Compile a filter into ``record -> bool``, comparing JSON keys.
 
     In ``pagination`` mode a missing value counts as greater than any value,
     consistently with the ascending sort order.
     """
-    field, value, operator = flt
-    if operator in (COMPARISON.IN, COMPARISON.EXCLUDE):
+    field, value, op = flt
+    if op in (COMPARISON.IN, COMPARISON.EXCLUDE):
         values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
         keys = {json_key(v) for v in values}
-        if operator == COMPARISON.IN:
+        if op == COMPARISON.IN:
             return lambda r: (v := r.get(field, _MISSING)) is not _MISSING and json_key(v) in keys
         return lambda r: (v := r.get(field, _MISSING)) is _MISSING or json_key(v) not in keys
 
     key = json_key(value)
-    kind = _SCALAR_KINDS.get(type(value))
-    if operator == COMPARISON.EQ:
-        if kind is not None:  # fast path: same kind, plain equality
-            return lambda r: _SCALAR_KINDS.get(type(v := r.get(field))) == kind and v == value
+    if op == COMPARISON.EQ:
         return lambda r: (v := r.get(field, _MISSING)) is not _MISSING and json_key(v) == key
-    if operator == COMPARISON.NOT:
+    if op == COMPARISON.NOT:
         return lambda r: (v := r.get(field, _MISSING)) is _MISSING or json_key(v) != key
     compare = {
         COMPARISON.LT: tuple.__lt__, COMPARISON.MAX: tuple.__le__,
         COMPARISON.GT: tuple.__gt__, COMPARISON.MIN: tuple.__ge__,
-    }[COMPARISON(operator)]
-    missing = pagination and operator in (COMPARISON.GT, COMPARISON.MIN)
-    compare_values = _VALUE_COMPARISONS[COMPARISON(operator)]
+    }[COMPARISON(op)]
+    missing = pagination and op in (COMPARISON.GT, COMPARISON.MIN)
 
     def match(record):
         v = record.get(field, _MISSING)
         if v is _MISSING:
             return missing
-        if kind is not None and _SCALAR_KINDS.get(type(v)) == kind:
-            return compare_values(v, value)  # fast path: same kind, no keys built
         return compare(json_key(v), key)
 
     return match
@@ -86,18 +81,13 @@ def _predicate(flt, pagination: bool):
 
 # Kinds of scalar JSON values whose Python comparison is the JSONB one.
 _SCALAR_KINDS = {str: 1, int: 2, float: 2}
-_VALUE_COMPARISONS = {
-    COMPARISON.LT: lambda a, b: a < b, COMPARISON.MAX: lambda a, b: a <= b,
-    COMPARISON.GT: lambda a, b: a > b, COMPARISON.MIN: lambda a, b: a >= b,
-}
 
 
 def apply_filters(records, filters) -> list:
     """Records matching every filter (ANDed)."""
     matching = list(records)
     for flt in filters or ():
-        predicate = _predicate(flt, pagination=False)
-        matching = [r for r in matching if predicate(r)]
+        matching = _select(matching, flt)
     return matching
 
 
@@ -105,12 +95,11 @@ def apply_pagination(records, pagination_rules) -> list:
     """Records matching at least one rule (a rule is a list of ANDed filters)."""
     if not pagination_rules:
         return list(records)
-    rules = [[_predicate(f, pagination=True) for f in rule] for rule in pagination_rules]
     matching, remaining = [], list(records)
-    for rule in rules:  # each rule keeps its matches out of the next ones' input
+    for rule in pagination_rules:  # each rule keeps its matches out of the next ones' input
         selected = remaining
-        for predicate in rule:
-            selected = [r for r in selected if predicate(r)]
+        for flt in rule:
+            selected = _select(selected, flt, pagination=True)
         if selected:
             chosen = {id(r) for r in selected}
             matching += selected
@@ -118,14 +107,48 @@ def apply_pagination(records, pagination_rules) -> list:
     return matching
 
 
-def _sort_key(field):
-    def sort_key(record):
-        value = record.get(field, _MISSING)
+_SCALAR_OPERATORS = {
+    COMPARISON.EQ: operator.eq, COMPARISON.LT: operator.lt, COMPARISON.MAX: operator.le,
+    COMPARISON.GT: operator.gt, COMPARISON.MIN: operator.ge,
+}
+
+
+def _select(records: list, flt, pagination: bool = False) -> list:
+    """The ``records`` matching one filter, in their order.
+
+    Values of the filter's own scalar kind are compared in the loop itself,
+    without a call per record; the others go through the full predicate.
+    """
+    field, value, op = flt
+    kind = _SCALAR_KINDS.get(type(value))
+    compare = _SCALAR_OPERATORS.get(op) if kind is not None else None
+    if compare is None:
+        predicate = _predicate(flt, pagination)
+        return [r for r in records if predicate(r)]
+    if op == COMPARISON.EQ:  # cheap equality first, then kinds (``1 == True``)
+        equal = [r for r in records if r.get(field) == value]
+        return [r for r in equal if _SCALAR_KINDS.get(type(r[field])) == kind]
+    predicate = _predicate(flt, pagination)
+    kinds = _SCALAR_KINDS
+    return [r for r in records
+            if (compare(v, value) if kinds.get(type(v := r.get(field))) == kind
+                else predicate(r))]
+
+
+def _sort_keys(records: list, field: str) -> list:
+    """The sort key of each record for ``field``, missing values last."""
+    values = [r.get(field, _MISSING) for r in records]
+    kinds = {_SCALAR_KINDS.get(type(v)) for v in values}
+    if len(kinds) == 1 and None not in kinds:
+        return values  # one scalar kind: Python orders them as JSONB does
+    keys = []
+    for value in values:
         kind = _SCALAR_KINDS.get(type(value))
         if kind is not None:
-            return (0, (kind, value))  # same as json_key(), built faster
-        return (1,) if value is _MISSING else (0, json_key(value))
-    return sort_key
+            keys.append((0, (kind, value)))  # same as json_key(), built faster
+        else:
+            keys.append((1,) if value is _MISSING else (0, json_key(value)))
+    return keys
 
 
 def apply_sorting(records, sorting, limit=None) -> list:
@@ -135,7 +158,9 @@ def apply_sorting(records, sorting, limit=None) -> list:
     """
     result = list(records)
     for field, direction in reversed(sorting or ()):
-        result.sort(key=_sort_key(field), reverse=direction < 0)
+        keys = _sort_keys(result, field)
+        order = sorted(range(len(result)), key=keys.__getitem__, reverse=direction < 0)
+        result = [result[i] for i in order]
     return result[:limit] if limit and limit > 0 else result
 
 
