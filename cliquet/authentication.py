@@ -1,6 +1,7 @@
 """Authentication: the Basic Auth policy and the prefixed user id."""
 from pyramid import authentication as pyramid_authentication
 from pyramid.authorization import Everyone
+from pyramid.interfaces import ISecurityPolicy
 
 from cliquet import utils
 from cliquet.logs import bind_request_context
@@ -61,6 +62,17 @@ def get_user_info(request) -> dict:
     return {"id": request.prefixed_userid}
 
 
+def effective_principals(request) -> list:
+    """Principals of the request according to the security policy (PROTOCOL §5.3).
+
+    Pyramid 2 answers ``[Everyone]`` to ``request.effective_principals`` unless
+    a legacy policy is in use; pyramid_multiauth's security policy knows better.
+    """
+    policy = request.registry.queryUtility(ISecurityPolicy)
+    principals = getattr(policy, "effective_principals", None)
+    return list(principals(request)) if principals is not None else [Everyone]
+
+
 def setup_multiauth(config) -> None:
     """Install pyramid_multiauth with the ``multiauth.*`` settings.
 
@@ -70,6 +82,7 @@ def setup_multiauth(config) -> None:
     from pyramid_multiauth import MultiAuthPolicySelected
 
     config.include("pyramid_multiauth")
+    config.add_request_method(effective_principals, "effective_principals", property=True)
 
     def on_policy_selected(event):
         request = event.request

@@ -1,4 +1,6 @@
 """Authorization: principals of a request and the permission decision."""
+import copy
+
 from pyramid.authorization import Authenticated
 
 from cliquet.storage.exceptions import RecordNotFoundError
@@ -155,6 +157,19 @@ class RouteFactory:
             get_bound_permissions=get_bound_permissions)
         self.shared_ids = [self.extract_object_id(object_id) for object_id in object_ids]
         return self.shared_ids
+
+    def record_context(self, record_id, permission) -> "RouteFactory":
+        """A copy of this context that decides ``permission`` on one record.
+
+        For ``request.has_permission(permission, context)`` on a record the
+        request did not target (e.g. the one a POST collides with).
+        """
+        context = copy.copy(self)
+        context.on_collection = False
+        context.required_permission = permission
+        context.permission_object_id = self.get_permission_object_id(self.request, record_id)
+        context.allowed_principals = context._settings_principals(self.request, self.resource_name)
+        return context
 
     def get_permission_object_id(self, request, record_id=None) -> str:
         """Object id (URI without version prefix) of the request, or of a record of it."""

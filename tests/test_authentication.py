@@ -1,6 +1,8 @@
 """Authentication is pluggable from the settings alone."""
 import base64
 
+import transaction
+
 from cliquet.utils import hmac_digest
 from tests.support import MEMORY_SETTINGS, make_app
 
@@ -59,3 +61,43 @@ def test_policies_from_environment(monkeypatch):
     app = make_app(CUSTOM)
     assert "user" not in app.get("/v1/", headers=basic("bob:pw")).json
     assert app.get("/v1/", headers={"Authorization": "Token x"}).json["user"]["id"] == "token:x"
+
+
+def test_identity_of_requests_and_groups_of_the_permission_backend(make_backend_app):
+    settings = {key: value for key, value in CUSTOM.items() if key.startswith("multiauth")}
+    app = make_backend_app(dict(settings, userid_hmac_secret="s"), scan="tests.testapp")
+    with transaction.manager:
+        app.app.registry.permission.initialize_schema()
+        app.app.registry.permission.add_user_principal("token:alice", "group:players")
+    token = app.get("/v1/whoami", headers={"Authorization": "Token alice"}).json
+    assert token == {"authenticated_userid": "alice", "prefixed_userid": "token:alice",
+                     "authn_type": "token",
+                     "principals": ["alice", "group:players", "system.Authenticated",
+                                    "system.Everyone"]}
+    raw = hmac_digest("s", "bob:pw")
+    basic_user = app.get("/v1/whoami", headers=basic("bob:pw")).json
+    assert basic_user == {"authenticated_userid": raw, "prefixed_userid": f"basicauth:{raw}",
+                          "authn_type": "basicauth",
+                          "principals": sorted([raw, "system.Authenticated",
+                                                "system.Everyone"])}
+    assert app.get("/v1/whoami").json == {"authenticated_userid": None,
+                                          "prefixed_userid": None, "authn_type": None,
+                                          "principals": ["system.Everyone"]}
+
+
+def test_custom_policy_users_hold_permissions(make_backend_app):
+    settings = dict(CUSTOM, memo_create_principals="group:players")
+    app = make_backend_app(settings, scan="tests.testapp")
+    with transaction.manager:
+        for kind in ("storage", "permission", "cache"):
+            getattr(app.app.registry, kind).initialize_schema()
+        app.app.registry.permission.add_user_principal("token:alice", "group:players")
+    alice, bob = {"Authorization": "Token alice"}, {"Authorization": "Token bob"}
+    body = app.post_json("/v1/memos", {"data": {}, "permissions": {"read": ["token:alice"]}},
+                         headers=alice, status=201).json
+    assert body["permissions"] == {"read": ["token:alice"], "write": ["token:alice"]}
+    app.post_json("/v1/memos", {"data": {}}, headers=bob, status=403)
+    app.get(f"/v1/memos/{body['data']['id']}", headers=alice, status=200)
+    app.get(f"/v1/memos/{body['data']['id']}", headers=bob, status=403)
+    record = app.post_json("/v1/todos", {"data": {"title": "t"}}, headers=alice).json["data"]
+    assert app.app.registry.storage.get("todo", "token:alice", record["id"])["title"] == "t"

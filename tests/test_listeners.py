@@ -3,6 +3,7 @@ import json
 
 import pytest
 import redis
+import transaction
 import webtest
 
 import demo
@@ -87,3 +88,52 @@ def test_failed_request_sends_nothing_and_a_down_redis_breaks_nothing(queue):
                        "event_listeners.queue.connect_timeout": "0.5"})
     down = webtest.TestApp(demo.main({}, **settings))
     down.post_json("/v1/mushrooms", {"data": {"name": "cep"}}, headers=ALICE, status=201)
+
+
+def redis_listener(name, listname, **options) -> dict:
+    settings = {"use": "cliquet.listeners.redis", "url": servers.redis_url(),
+                "listname": listname, **options}
+    return {f"event_listeners.{name}.{key}": value for key, value in settings.items()}
+
+
+def test_listener_named_by_its_module_path(queue):
+    settings = dict(MEMORY_SETTINGS, event_listeners="cliquet.listeners.redis",
+                    **{"event_listeners.redis.url": servers.redis_url(),
+                       "event_listeners.redis.listname": "test.events"})
+    app = webtest.TestApp(demo.main({}, **settings))
+    app.post_json("/v1/mushrooms", {"data": {"name": "cep"}}, headers=ALICE)
+    assert [p["action"] for p in delivered(queue)] == ["create"]
+
+
+def test_a_read_only_listener_ends_the_setup(queue):
+    """Quirk of Cliquet 3.1 kept by the contract (§6.11): later listeners are skipped."""
+    queue.delete("test.reads")
+    settings = dict(MEMORY_SETTINGS, event_listeners="reads queue",
+                    **redis_listener("reads", "test.reads", actions="read"),
+                    **redis_listener("queue", "test.events"))
+    app = webtest.TestApp(demo.main({}, **settings))
+    app.post_json("/v1/mushrooms", {"data": {"name": "cep"}}, headers=ALICE)
+    app.get("/v1/mushrooms", headers=ALICE)
+    reads = [json.loads(item)["action"] for item in queue.lrange("test.reads", 0, -1)]
+    queue.delete("test.reads")
+    assert reads == ["read"]
+    assert delivered(queue) == []
+
+
+def test_redis_listener_on_every_backend(queue, make_backend_app):
+    settings = dict(event_listeners="queue", **redis_listener("queue", "test.events"))
+    app = make_backend_app(settings, scan="tests.testapp")
+    with transaction.manager:
+        for kind in ("storage", "permission", "cache"):
+            getattr(app.app.registry, kind).initialize_schema()
+    requests = [{"method": "POST", "path": "/todos", "body": {"data": {"title": str(i)}}}
+                for i in range(25)]
+    app.post_json("/v1/batch", {"requests": requests}, headers=ALICE)
+    payloads = delivered(queue)
+    assert [(p["resource_name"], p["action"], p["uri"]) for p in payloads] == [
+        ("todo", "create", "/todos")]
+    # A batch rolled back by a server error delivers nothing.
+    app.post_json("/v1/batch", {"requests": requests[:3] + [{"path": "/crash"}]},
+                  headers=ALICE, status=500)
+    assert delivered(queue) == payloads
+    assert len(app.get("/v1/todos", headers=ALICE).json["data"]) == 25

@@ -3,9 +3,11 @@
 Runs the demo service on every backend: ``/v1/mushrooms`` (private to each
 user) and ``/v1/bookmarks`` (shareable; any authenticated user may create).
 """
+import base64
 import json
 
 import pytest
+import transaction
 import webtest
 
 import demo
@@ -21,6 +23,9 @@ def app(backend, flushed_backends):
                     bookmark_create_principals="system.Authenticated")
     wsgi = demo.main({}, **settings)
     flushed_backends.append(wsgi.registry)
+    with transaction.manager:
+        for kind in ("storage", "permission", "cache"):
+            getattr(wsgi.registry, kind).initialize_schema()
     return webtest.TestApp(wsgi)
 
 
@@ -127,3 +132,90 @@ def test_sharing_and_revoking(app):
     app.get(f"/v1/bookmarks/{record_id}", headers=MALLORY, status=403)
     app.get("/v1/bookmarks", headers=MALLORY, status=403)
     app.delete(f"/v1/bookmarks/{record_id}", headers=MALLORY, status=403)
+
+
+def test_creating_over_a_record_does_not_reveal_it(app):
+    secret = app.post_json("/v1/bookmarks", {"data": {"url": "http://a.org", "title": "secret"}},
+                           headers=ALICE).json["data"]
+    mine = app.post_json("/v1/bookmarks", {"data": {"url": "http://m.org"}},
+                         headers=MALLORY).json["data"]
+    url = f"/v1/bookmarks/{mine['id']}"
+    attempts = [
+        ("POST", "/v1/bookmarks", {"data": {"url": "http://a.org"}}, {}),  # unique field
+        ("POST", "/v1/bookmarks", {"data": {"id": secret["id"], "url": "http://b.org"}}, {}),
+        ("POST", "/v1/bookmarks", {"data": {"id": secret["id"], "url": "http://b.org"}},
+         {"If-None-Match": "*"}),  # a 412 would show it
+        ("PATCH", url, {"data": {"url": "http://a.org"}}, {}),  # a 409 would show it
+        ("PUT", url, {"data": {"url": "http://a.org"}}, {}),
+    ]
+    for method, path, body, headers in attempts:
+        response = send(app, method, path, body, dict(MALLORY, **headers))
+        assert response.status_code == 403, (method, response.status_code)
+        assert response.json["errno"] == 121
+        assert "secret" not in response.text and secret["id"] not in response.text
+    batch = [{"method": m, "path": p, "body": b, "headers": h} for m, p, b, h in attempts]
+    responses = app.post_json("/v1/batch", {"requests": batch}, headers=MALLORY).json
+    assert [r["status"] for r in responses["responses"]] == [403] * len(attempts)
+    assert "secret" not in json.dumps(responses)
+    assert len(app.app.registry.storage.get_all("bookmark", "")[0]) == 2
+    # Once she may read it, the protocol's answers come back.
+    app.patch_json(f"/v1/bookmarks/{secret['id']}",
+                   {"permissions": {"read": ["system.Authenticated"]}}, headers=ALICE)
+    again = app.post_json("/v1/bookmarks", {"data": {"url": "http://a.org"}}, headers=MALLORY)
+    assert again.status_code == 200 and again.json["data"]["title"] == "secret"
+    conflict = app.patch_json(url, {"data": {"url": "http://a.org"}}, headers=MALLORY, status=409)
+    assert conflict.json["details"]["existing"]["id"] == secret["id"]
+
+
+def test_permissions_cannot_be_taken_by_any_endpoint(app):
+    record_id = app.post_json("/v1/bookmarks", {"data": {"url": "http://a.org"}},
+                              headers=ALICE).json["data"]["id"]
+    url = f"/v1/bookmarks/{record_id}"
+    before = app.app.registry.permission.object_permissions(f"/bookmarks/{record_id}")
+    grab = {"read": [user_id(app, MALLORY)], "write": [user_id(app, MALLORY)]}
+    attempts = [("PATCH", url, {"permissions": grab}),
+                ("PUT", url, {"data": {"url": "http://a.org"}, "permissions": grab}),
+                ("POST", "/v1/bookmarks", {"data": {"id": record_id, "url": "http://a.org"},
+                                           "permissions": grab})]
+    for method, path, body in attempts:
+        assert send(app, method, path, body, MALLORY).status_code == 403
+        assert send(app, method, path, body).status_code == 401
+    batch = [{"method": m, "path": p, "body": b} for m, p, b in attempts]
+    for headers, status in ((MALLORY, 403), ({}, 401)):
+        responses = app.post_json("/v1/batch", {"requests": batch}, headers=headers).json
+        assert [r["status"] for r in responses["responses"]] == [status] * 3
+    assert app.app.registry.permission.object_permissions(f"/bookmarks/{record_id}") == before
+
+
+def encoded(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+@pytest.mark.parametrize("authorization", [
+    "Basic", "Basic ", "Basic !!!not base64", "Basic " + encoded(b"alice-no-colon"),
+    "Basic " + encoded(b":password"), "Basic " + "A" * 100_001, "Bearer alice", "basic",
+    "Basic \xff\xfe",
+])
+def test_malformed_authorization_headers_are_anonymous(app, authorization):
+    headers = {"Authorization": authorization}
+    for path in ("/v1/mushrooms", "/v1/bookmarks"):
+        response = app.get(path, headers=headers, status=401)
+        assert response.json["errno"] == 104
+        assert response.headers["WWW-Authenticate"] == 'Basic realm="Realm"'
+    assert "user" not in app.get("/v1/", headers=headers).json
+    responses = app.post_json("/v1/batch", {"requests": [
+        {"path": "/mushrooms", "headers": headers}]}).json["responses"]
+    assert responses[0]["status"] == 401
+
+
+@pytest.mark.parametrize("credentials", [
+    b"\xff\xfe:\xfd",  # not UTF-8: read as Latin-1
+    b"a" * 60_000 + b":b",
+    "zoë:pässwörd".encode(),
+])
+def test_unusual_credentials_are_users_of_their_own(app, credentials):
+    headers = {"Authorization": "Basic " + encoded(credentials)}
+    record = app.post_json("/v1/mushrooms", {"data": {"name": "x"}}, headers=headers).json["data"]
+    assert [r["id"] for r in app.get("/v1/mushrooms", headers=headers).json["data"]] == \
+        [record["id"]]
+    assert app.get("/v1/mushrooms", headers=ALICE).json["data"] == []

@@ -1,13 +1,16 @@
-"""Batch requests against plain services (resources are covered in tests/resource)."""
+"""Batch requests (§4): plain services, then resources on every backend."""
 import pytest
+import transaction
 import webtest
 
-from cliquet.testing import FormattedErrorMixin
+from cliquet.testing import FormattedErrorMixin, get_user_headers
 from tests import testapp
 from tests.support import MEMORY_SETTINGS
 
 check = FormattedErrorMixin().assertFormattedError
 AUTH = {"Authorization": "Basic bWF0OjE="}
+ALICE, BOB = get_user_headers("alice"), get_user_headers("bob")
+UNKNOWN_ID = "4d5a7d2c-5a2b-4e9d-9a6c-8d0c3f1e2b7a"
 
 
 @pytest.fixture
@@ -134,3 +137,116 @@ def test_only_post_is_allowed(app):
 
 def test_empty_requests_list(app):
     assert app.post_json("/v1/batch", {"requests": []}).json == {"responses": []}
+
+
+def test_subrequests_get_cors_headers(app):
+    origin = "http://app.example.com"
+    payload = {"requests": [{"path": "/", "headers": {"Origin": origin}},
+                            {"path": "/nowhere", "headers": {"Origin": origin}},
+                            {"path": "/private", "headers": {"Origin": origin}}]}
+    responses = app.post_json("/v1/batch", payload).json["responses"]
+    assert [r["status"] for r in responses] == [200, 404, 401]
+    allowed = [r["headers"]["Access-Control-Allow-Origin"] for r in responses]
+    assert allowed == ["*", origin, "*"]  # unknown URLs echo the origin (§1.5)
+    for response in responses:
+        assert "Alert" in response["headers"]["Access-Control-Expose-Headers"]
+
+
+def test_each_subrequest_is_logged_once(app, caplog):
+    payload = {"requests": [{"path": "/"}, {"path": "/nowhere"}, {"path": "/private"}]}
+    with caplog.at_level("INFO", logger="cliquet"):
+        app.post_json("/v1/batch", payload)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len([m for m in messages if "subrequest.summary" in m]) == 3
+    assert len([m for m in messages if "request.summary" in m
+                and "subrequest.summary" not in m]) == 1
+
+
+# Resources on every backend: /memos (shared) and /todos (private) of tests.testapp.
+
+@pytest.fixture
+def resource_app(make_backend_app):
+    app = make_backend_app({"memo_create_principals": "system.Authenticated"},
+                           scan="tests.testapp")
+    with transaction.manager:
+        for kind in ("storage", "permission", "cache"):
+            getattr(app.app.registry, kind).initialize_schema()
+    return app
+
+
+def user_id(app, headers) -> str:
+    return app.get("/v1/", headers=headers).json["user"]["id"]
+
+
+def stored(app) -> tuple:
+    """Memos, their ACEs, and Alice's todos, tombstones included."""
+    registry = app.app.registry
+    with transaction.manager:
+        memos, _ = registry.storage.get_all("memo", "", include_deleted=True)
+        todos, _ = registry.storage.get_all("todo", user_id(app, ALICE), include_deleted=True)
+        aces = {memo["id"]: registry.permission.object_permissions(f"/memos/{memo['id']}")
+                for memo in memos}
+    return sorted(memos, key=lambda r: r["id"]), aces, sorted(todos, key=lambda r: r["id"])
+
+
+def test_a_batch_of_25_creates_lands_whole(resource_app):
+    payload = {"defaults": {"method": "POST", "path": "/memos"},
+               "requests": [{"body": {"data": {"title": str(i)},
+                                      "permissions": {"read": ["group:readers"]}}}
+                            for i in range(25)]}
+    responses = resource_app.post_json("/v1/batch", payload, headers=ALICE).json["responses"]
+    assert [r["status"] for r in responses] == [201] * 25
+    memos, aces, _ = stored(resource_app)
+    assert sorted(m["title"] for m in memos) == sorted(str(i) for i in range(25))
+    alice = user_id(resource_app, ALICE)
+    assert all(ace == {"read": {"group:readers"}, "write": {alice}} for ace in aces.values())
+    assert len(aces) == 25
+
+    payload["requests"].append({})
+    response = resource_app.post_json("/v1/batch", payload, headers=ALICE, status=400)
+    assert response.json["message"] == "Number of requests is limited to 25"
+    assert len(stored(resource_app)[0]) == 25
+
+
+def test_a_failing_4xx_subrequest_keeps_the_others(resource_app):
+    theirs = resource_app.post_json("/v1/memos", {"data": {}}, headers=BOB).json
+    requests = [
+        {"method": "POST", "path": "/todos", "body": {"data": {"title": "kept"}}},
+        {"method": "POST", "path": "/todos", "body": {"data": {}}},
+        {"method": "PATCH", "path": f"/memos/{theirs['data']['id']}",
+         "body": {"permissions": {"write": [user_id(resource_app, ALICE)]}}},
+        {"method": "DELETE", "path": f"/todos/{UNKNOWN_ID}"},
+        {"method": "POST", "path": "/memos", "body": {"data": {"title": "kept"},
+                                                      "permissions": {"read": ["group:x"]}}},
+    ]
+    responses = resource_app.post_json("/v1/batch", {"requests": requests},
+                                       headers=ALICE).json["responses"]
+    assert [r["status"] for r in responses] == [201, 400, 403, 404, 201]
+    assert responses[1]["body"]["message"] == "data.title in body: Required"
+    memos, aces, todos = stored(resource_app)
+    assert [t["title"] for t in todos] == ["kept"]
+    assert aces[theirs["data"]["id"]] == {"write": {user_id(resource_app, BOB)}}
+    assert aces[responses[4]["body"]["data"]["id"]]["read"] == {"group:x"}
+
+
+@pytest.mark.parametrize("failure, status", [("/crash", 500), ("/backend", 503)])
+def test_a_failing_5xx_subrequest_undoes_every_write(resource_app, failure, status):
+    alice = user_id(resource_app, ALICE)
+    first, second = (resource_app.post_json("/v1/memos", {
+        "data": {"title": "before"}, "permissions": {"read": [alice]}}, headers=ALICE
+    ).json["data"]["id"] for _ in range(2))
+    resource_app.post_json("/v1/todos", {"data": {"title": "before"}}, headers=ALICE)
+    before = stored(resource_app)
+    requests = [
+        {"method": "POST", "path": "/memos", "body": {"data": {"title": "new"},
+                                                      "permissions": {"read": ["group:x"]}}},
+        {"method": "PATCH", "path": f"/memos/{first}",
+         "body": {"data": {"title": "changed"}, "permissions": {"read": ["group:y"]}}},
+        {"method": "PUT", "path": f"/memos/{UNKNOWN_ID}", "body": {"data": {"title": "put"}}},
+        {"method": "DELETE", "path": f"/memos/{second}"},
+        {"method": "POST", "path": "/todos", "body": {"data": {"title": "new"}}},
+        {"method": "DELETE", "path": "/todos"},
+        {"method": "GET", "path": failure},
+    ]
+    resource_app.post_json("/v1/batch", {"requests": requests}, headers=ALICE, status=status)
+    assert stored(resource_app) == before

@@ -24,6 +24,8 @@ def setup_listeners(config) -> None:
     or a dotted module path directly; each module exposes
     ``load_from_config(config, prefix)``. Per listener, ``actions`` (default
     ``create update delete``) and ``resources`` (default: all) filter events.
+    As in Cliquet 3.1, a listener of ``read`` only ends the setup: the
+    listeners named after it are not loaded.
     """
     settings = config.get_settings()
     for name in aslist(settings.get("event_listeners", "")):
@@ -49,6 +51,8 @@ def setup_listeners(config) -> None:
         if ACTIONS.READ in actions:
             config.add_subscriber(listener, ResourceRead, for_actions=(ACTIONS.READ,),
                                   **options)
+            if not changes:
+                return  # Quirk of Cliquet 3.1 (§6.11): later listeners are skipped.
 
 
 def _timed(config, name, listener):

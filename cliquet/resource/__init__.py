@@ -328,6 +328,30 @@ class ShareableResource(UserResource):
             filters.insert(0, Filter(self.model.id_field, shared_ids, COMPARISON.IN))
         return filters
 
+    def _return_existing(self, existing):
+        self._raise_403_if_unreadable(existing)
+        return super()._return_existing(existing)
+
+    def _raise_412_if_modified(self, record=None):
+        if record is not None and self.record_id is None:  # a POST colliding with an id
+            self._raise_403_if_unreadable(record)
+        super()._raise_412_if_modified(record)
+
+    def _raise_conflict(self, exception):
+        self._raise_403_if_unreadable(exception.record)
+        super()._raise_conflict(exception)
+
+    def _raise_403_if_unreadable(self, record):
+        """Never show, in a POST answer, a 412 or a 409, a record the user may neither
+        read nor write (a writer sees it anyway in the answer of a PATCH).
+        """
+        record_id = record[self.model.id_field]
+        for permission in ("read", "write"):
+            context = self.context.record_context(record_id, permission)
+            if self.request.has_permission(permission, context):
+                return
+        raise httpexceptions.HTTPForbidden()
+
     def apply_changes(self, record, changes):
         record = {k: v for k, v in record.items() if k != self.model.permissions_field}
         return super().apply_changes(record, changes)

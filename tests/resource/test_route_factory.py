@@ -121,3 +121,13 @@ def test_policy_resolves_dynamic_and_create(app):
     assert policy.permits(Context(), ["system.Authenticated"], "private")
     assert not policy.permits(Context(), ["system.Everyone"], "private")
     assert not policy.permits(object(), ["system.Everyone"], "read")
+
+
+def test_record_context_decides_on_another_record(app):
+    context = context_of(app, "POST", "/v1/articles", article_read_principals="group:r",
+                         article_create_principals="group:c")
+    other = context.record_context("abc", "read")
+    assert (other.permission_object_id, other.required_permission, other.on_collection,
+            other.allowed_principals) == ("/articles/abc", "read", False, ["group:r"])
+    assert context.required_permission == "create"  # the request's own context is untouched
+    assert context.allowed_principals == ["group:c"]

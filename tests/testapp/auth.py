@@ -1,6 +1,8 @@
-"""A custom authentication policy, plugged by dotted name in the settings."""
+"""Custom security policies, plugged by dotted name in the settings."""
 from pyramid.authentication import CallbackAuthenticationPolicy
 from pyramid.authorization import Everyone
+
+from cliquet.authorization import AuthorizationPolicy
 
 
 class TokenAuthenticationPolicy(CallbackAuthenticationPolicy):
@@ -24,3 +26,12 @@ class TokenAuthenticationPolicy(CallbackAuthenticationPolicy):
 
     def forget(self, request):
         return [("WWW-Authenticate", f'Token realm="{self.realm}"')]
+
+
+class WriteImpliesReadPolicy(AuthorizationPolicy):
+    """An application's authorization policy where ``write`` grants ``read`` too."""
+
+    def get_bound_permissions(self, object_id, permission):
+        if permission == "read":
+            return [(object_id, "read"), (object_id, "write")]
+        return [(object_id, permission)]

@@ -80,3 +80,14 @@ def post_writes(request):
 @subscriber(ResourceChanged, for_resources=("writes",))
 def fail_on_writes(event):
     raise ValueError("subscriber fails")
+
+
+whoami = Service(name="whoami", path="/whoami", description="What security knows of the user")
+
+
+@whoami.get(permission=NO_PERMISSION_REQUIRED)
+def get_whoami(request):
+    return {"authenticated_userid": request.authenticated_userid,
+            "prefixed_userid": request.prefixed_userid,
+            "authn_type": getattr(request, "authn_type", None),
+            "principals": sorted(request.effective_principals)}
