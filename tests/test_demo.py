@@ -27,7 +27,7 @@ def wait_for(url, process, timeout=30):
             raise AssertionError(f"server exited with {process.returncode}")
         try:
             return urllib.request.urlopen(url, timeout=2)
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):  # still booting
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer in {timeout}s")
 
