@@ -1,9 +1,11 @@
 """Authentication: the Basic Auth policy and the prefixed user id."""
 from pyramid import authentication as pyramid_authentication
-from pyramid.authorization import Everyone
+from pyramid.authorization import Authenticated, Everyone
 from pyramid.interfaces import ISecurityPolicy
+from pyramid_multiauth import MultiAuthPolicySelected, MultiAuthSecurityPolicy
 
 from cliquet import utils
+from cliquet.authorization import PRIVATE, AuthorizationPolicy, groupfinder
 from cliquet.logs import bind_request_context
 
 
@@ -73,15 +75,52 @@ def effective_principals(request) -> list:
     return list(principals(request)) if principals is not None else [Everyone]
 
 
+class SecurityPolicy(MultiAuthSecurityPolicy):
+    """pyramid_multiauth's policy, reading the user's groups only when needed.
+
+    With Cliquet's own groupfinder, which never rejects a user, the groups
+    are left out of the identity and added when the principals are computed.
+    A ``private`` permission (user resources) needs an authenticated user
+    only: no permission backend query for those requests.
+    """
+
+    _deferred_groupfinder = None
+
+    def defer_groupfinder(self) -> None:
+        """Read groups with the principals only (Cliquet's groupfinder only)."""
+        if self._callback is groupfinder:
+            self._deferred_groupfinder, self._callback = self._callback, None
+
+    def permits(self, request, context, permission):
+        if permission == PRIVATE and isinstance(self._helper, AuthorizationPolicy):
+            return self.authenticated_userid(request) is not None
+        return super().permits(request, context, permission)
+
+    def effective_principals(self, request):
+        principals = super().effective_principals(request)  # cached on the request
+        finder = self._deferred_groupfinder
+        if finder is not None and Authenticated in principals and \
+                not request.__dict__.get("_cliquet_groups_added"):
+            principals.update(finder(self.authenticated_userid(request), request))
+            request.__dict__["_cliquet_groups_added"] = True
+        return principals
+
+
 def setup_multiauth(config) -> None:
     """Install pyramid_multiauth with the ``multiauth.*`` settings.
 
     The name of the policy that authenticates a request, lowercased, becomes
     ``request.authn_type``; the raw user id becomes ``request.selected_userid``.
     """
-    from pyramid_multiauth import MultiAuthPolicySelected
-
     config.include("pyramid_multiauth")
+
+    def read_groups_when_needed():
+        policy = config.registry.queryUtility(ISecurityPolicy)
+        if type(policy) is MultiAuthSecurityPolicy:
+            policy.__class__ = SecurityPolicy
+            policy.defer_groupfinder()
+
+    config.action(None, read_groups_when_needed)  # after pyramid_multiauth's own
     config.add_request_method(effective_principals, "effective_principals", property=True)
 
     def on_policy_selected(event):
