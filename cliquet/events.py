@@ -3,6 +3,7 @@ import enum
 
 from pyramid.events import NewRequest
 from pyramid.settings import asbool
+from zope.interface import implementedBy
 
 from cliquet.logs import logger
 from cliquet.storage._undo import UndoLog
@@ -107,6 +108,13 @@ def notify_resource_event(request, timestamp, data, action, old=None) -> None:
         return
     event_class = ResourceRead if action == ACTIONS.READ else ResourceChanged
     events[key] = event_class(action, timestamp, impacted, request)
+
+
+def has_read_subscribers(registry) -> bool:
+    """Whether a subscriber receives ``ResourceRead`` or ``AfterResourceRead`` events."""
+    adapters = registry.adapters
+    return any(adapters.subscriptions((implementedBy(event_class),), None)
+               for event_class in (ResourceRead, AfterResourceRead))
 
 
 def get_resource_events(request, after_commit=False) -> list:

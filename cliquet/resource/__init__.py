@@ -15,7 +15,7 @@ from pyramid import httpexceptions
 from pyramid.settings import asbool
 
 from cliquet.errors import ERRORS, http_error, json_error_handler, raise_invalid, send_alert
-from cliquet.events import ACTIONS
+from cliquet.events import ACTIONS, has_read_subscribers
 from cliquet.resource import _pagination, _preconditions, _querystring
 from cliquet.resource._endpoints import EndpointsMixin
 from cliquet.resource._registry import register, register_resource
@@ -80,7 +80,20 @@ class UserResource(EndpointsMixin):
             collection_id=classname(self), parent_id=self.get_parent_id(request),
             auth=request.headers.get("Authorization"))
         self.record_id = (request.matchdict or {}).get("id")
-        self.timestamp = self._collection_timestamp()
+        self._timestamp = None
+        if request.method not in ("GET", "HEAD"):
+            self.timestamp  # noqa: B018 -- events of writes carry the one before the change
+
+    @property
+    def timestamp(self) -> int:
+        """The collection timestamp, read once per request (before any write)."""
+        if self._timestamp is None:
+            self._timestamp = self._collection_timestamp()
+        return self._timestamp
+
+    @timestamp.setter
+    def timestamp(self, value: int) -> None:
+        self._timestamp = value
 
     @property
     def _schema(self) -> _SchemaInfo:
@@ -149,9 +162,13 @@ class UserResource(EndpointsMixin):
             raise json_error_handler(self.request) from None
 
     def postprocess(self, result, action=ACTIONS.READ, old=None):
-        """Wrap ``result`` as the response body and stack the resource event."""
-        self.request.notify_resource_event(timestamp=self.timestamp, data=result,
-                                           action=action, old=old)
+        """Wrap ``result`` as the response body and stack the resource event.
+
+        Read events are stacked only when a subscriber receives them.
+        """
+        if action != ACTIONS.READ or has_read_subscribers(self.request.registry):
+            self.request.notify_resource_event(timestamp=self.timestamp, data=result,
+                                               action=action, old=old)
         return {"data": result}
 
     # Helpers: overridable, each a thin layer over the pure modules.
