@@ -27,22 +27,29 @@ class BasicAuthAuthenticationPolicy(pyramid_authentication.BasicAuthAuthenticati
         return [Everyone]
 
     def unauthenticated_userid(self, request):
-        """HMAC user id of the request credentials, computed once per request."""
-        cached = request.__dict__.get("_basicauth_userid", _MISSING)
-        if cached is not _MISSING:
-            return cached
-        userid = None
+        """HMAC user id of the request credentials.
+
+        Computed once per ``Authorization`` header for a request and its batch
+        subrequests (never kept beyond the request).
+        """
+        header = request.headers.get("Authorization")
+        if not header:
+            return None
+        computed = request.bound_data.setdefault(_USERIDS_KEY, {})
+        if header not in computed:
+            computed[header] = self._hmac_userid(request)
+        return computed[header]
+
+    @staticmethod
+    def _hmac_userid(request):
         credentials = pyramid_authentication.extract_http_basic_credentials(request)
-        if credentials is not None and credentials.username:
-            secret = str(request.registry.settings["userid_hmac_secret"])
-            userid = utils.hmac_digest(
-                secret, f"{credentials.username}:{credentials.password}"
-            )
-        request.__dict__["_basicauth_userid"] = userid
-        return userid
+        if credentials is None or not credentials.username:
+            return None
+        secret = str(request.registry.settings["userid_hmac_secret"])
+        return utils.hmac_digest(secret, f"{credentials.username}:{credentials.password}")
 
 
-_MISSING = object()
+_USERIDS_KEY = "basicauth_userids"
 
 
 def _accept_any_credentials(username, password, request):

@@ -219,3 +219,20 @@ def test_unusual_credentials_are_users_of_their_own(app, credentials):
     assert [r["id"] for r in app.get("/v1/mushrooms", headers=headers).json["data"]] == \
         [record["id"]]
     assert app.get("/v1/mushrooms", headers=ALICE).json["data"] == []
+
+
+def test_each_batch_subrequest_acts_as_its_own_credentials(app):
+    requests = [
+        {"method": "POST", "path": "/mushrooms", "body": {"data": {"name": "alice's"}},
+         "headers": ALICE},
+        {"method": "POST", "path": "/mushrooms", "body": {"data": {"name": "mallory's"}},
+         "headers": MALLORY},
+        {"method": "POST", "path": "/mushrooms", "body": {"data": {"name": "alice's too"}},
+         "headers": ALICE},
+    ]
+    responses = app.post_json("/v1/batch", {"requests": requests}, headers=MALLORY).json
+    assert [r["status"] for r in responses["responses"]] == [201, 201, 201]
+    names = lambda headers: sorted(r["name"] for r in  # noqa: E731
+                                   app.get("/v1/mushrooms", headers=headers).json["data"])
+    assert names(ALICE) == ["alice's", "alice's too"]
+    assert names(MALLORY) == ["mallory's"]
