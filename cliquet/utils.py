@@ -2,7 +2,6 @@
 import ast
 import base64
 import enum
-import hashlib
 import hmac
 import os
 import re
@@ -159,7 +158,7 @@ def hmac_digest(secret, message: str, encoding: str = "utf-8") -> str:
     """Lowercase hex HMAC-SHA256 of ``message`` keyed with ``secret``."""
     if isinstance(secret, str):
         secret = secret.encode(encoding)
-    return hmac.new(secret, message.encode(encoding), hashlib.sha256).hexdigest()
+    return hmac.digest(secret, message.encode(encoding), "sha256").hex()
 
 
 def dict_subset(d: dict, keys) -> dict:
