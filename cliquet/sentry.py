@@ -8,6 +8,7 @@ Applications configured for Cliquet 3.1 added raven's logging handler to the
 ``.ini``; :class:`SentryHandler` takes its place:
 ``class = cliquet.sentry.SentryHandler`` with the same ``args = ('<dsn>',)``.
 """
+import importlib.util
 import logging
 
 from pyramid.exceptions import ConfigurationError
@@ -92,3 +93,18 @@ class SentryHandler(logging.Handler):
             sentry_sdk.capture_exception(record.exc_info)
         else:
             sentry_sdk.capture_message(record.getMessage(), level=record.levelname.lower())
+
+
+def raven_handler_error(parser) -> str | None:
+    """What to write instead of raven's handler, when a parsed ``.ini`` needs it.
+
+    ``None`` when no logging handler names ``raven`` or raven is installed.
+    """
+    for section in parser.sections():
+        handler_class = parser.get(section, "class", fallback="")
+        if section.startswith("handler_") and handler_class.startswith("raven."):
+            if importlib.util.find_spec("raven") is None:
+                return (f"[{section}] uses {handler_class}, from raven, which is not "
+                        "installed (and no longer maintained): write "
+                        "class = cliquet.sentry.SentryHandler, with the same args.")
+    return None

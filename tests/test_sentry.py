@@ -111,3 +111,66 @@ def test_raven_style_logging_handler(sentry_server):
 def test_no_sentry_without_dsn():
     app = webtest.TestApp(testapp.main({}, **MEMORY_SETTINGS))
     assert app.app.registry.sentry_enabled is False
+
+
+RAVEN_INI = """\
+[app:main]
+use = egg:cliquet#demo
+cliquet.storage_backend = cliquet.storage.memory
+
+[loggers]
+keys = root
+
+[handlers]
+keys = sentry
+
+[formatters]
+keys = plain
+
+[logger_root]
+level = INFO
+handlers = sentry
+
+[handler_sentry]
+class = raven.handlers.logging.SentryHandler
+args = ('http://public:secret@127.0.0.1:9/1',)
+level = ERROR
+formatter = plain
+
+[formatter_plain]
+format = %(message)s
+"""
+
+
+def test_cliquet_migrate_says_what_replaces_the_raven_handler(tmp_path):
+    from cliquet.scripts.cliquet import main
+
+    ini = tmp_path / "app.ini"
+    ini.write_text(RAVEN_INI)
+    with pytest.raises(SystemExit) as exited:
+        main(["--ini", str(ini), "migrate"])
+    message = str(exited.value.code)
+    assert "[handler_sentry] uses raven.handlers.logging.SentryHandler" in message
+    assert "class = cliquet.sentry.SentryHandler" in message
+
+
+def test_the_written_replacement_of_the_raven_handler_reports(tmp_path, sentry_server):
+    import logging.config
+
+    from cliquet.sentry import SentryHandler
+
+    port = sentry_server.server_address[1]
+    ini = tmp_path / "app.ini"
+    ini.write_text(RAVEN_INI.replace("raven.handlers.logging.SentryHandler",
+                                     "cliquet.sentry.SentryHandler")
+                            .replace("127.0.0.1:9", f"127.0.0.1:{port}"))
+    root = logging.getLogger()
+    previous = root.handlers[:], root.level
+    try:
+        logging.config.fileConfig(str(ini), disable_existing_loggers=False)
+        assert isinstance(root.handlers[0], SentryHandler)
+        logging.getLogger("myapp").error("disk full")
+    finally:
+        root.handlers[:], root.level = previous
+    assert [e.get("logentry", {}).get("message") or e.get("message")
+            for e in events(sentry_server)] == ["disk full"]

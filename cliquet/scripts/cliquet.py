@@ -16,6 +16,7 @@ from pyramid.paster import bootstrap, setup_logging
 from pyramid.settings import asbool
 
 import cliquet
+from cliquet.sentry import raven_handler_error
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ def migrate(env: dict, dry_run: bool = False) -> None:
 def _setup_logging(ini_file: str) -> None:
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(ini_file)
+    raven_error = raven_handler_error(parser)
+    if raven_error:
+        raise SystemExit(f"{ini_file}: {raven_error}")
     if parser.has_section("loggers"):
         setup_logging(ini_file)
     else:
