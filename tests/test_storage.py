@@ -234,6 +234,27 @@ class TestPostgreSQLClient:
         client.engine.dispose()
         transactional.engine.dispose()
 
+    def test_autocommit_runs_each_statement_in_its_own_transaction(self):
+        client = pg_client.create_from_config(self.config(
+            transaction_per_request="false", storage_pool_size="1", storage_max_overflow="0",
+        ), prefix="storage_")
+        started_before = "SELECT now() < statement_timestamp()"  # true within a transaction
+        with client.connect(autocommit=True) as connection:
+            connection.exec_driver_sql("SELECT pg_sleep(0.01)")
+            assert connection.exec_driver_sql(started_before).scalar() is False
+        with pytest.raises(BackendError), client.connect(autocommit=True) as connection:
+            connection.exec_driver_sql("SELECT 1 / 0")
+        # The pooled connection is transactional again: a failing block rolls back.
+        with pytest.raises(BackendError), client.connect() as connection:
+            connection.exec_driver_sql("SELECT pg_sleep(0.01)")
+            assert connection.exec_driver_sql(started_before).scalar() is True
+            connection.exec_driver_sql("CREATE TABLE autocommit_probe (x INT)")
+            connection.exec_driver_sql("SELECT 1 / 0")
+        with client.connect() as connection:
+            assert connection.exec_driver_sql(
+                "SELECT to_regclass('autocommit_probe')").scalar() is None
+        client.engine.dispose()
+
     def test_settings_are_coerced_and_passed_to_the_engine(self):
         client = pg_client.create_from_config(self.config(
             storage_pool_size="3", storage_max_overflow="0", storage_pool_timeout="1.5",

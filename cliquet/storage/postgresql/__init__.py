@@ -1,7 +1,8 @@
 """PostgreSQL storage: records as JSONB, filtering, sorting and paging in SQL.
 
 Collection timestamps are computed by the database (see ``schema.sql``);
-every create, update and delete is one statement. Settings: ``storage_url``,
+every create, update and delete is one statement, sent in one round trip
+(autocommitted) when no request transaction is joined. Settings: ``storage_url``,
 ``storage_max_fetch_size`` (10000) and the pool settings of
 :func:`cliquet.storage.postgresql.client.create_from_config`.
 """
@@ -47,7 +48,8 @@ class Storage(StorageBase):
     def _execute(self, sql: str, params: dict, readonly: bool = False, then: str | None = None,
                  force_commit: bool = False):
         """Run ``sql`` (and the ``then`` statement in the same transaction)."""
-        with self.client.connect(readonly=readonly, force_commit=force_commit) as connection:
+        with self.client.connect(readonly=readonly, force_commit=force_commit,
+                                 autocommit=not then) as connection:
             result = connection.execute(self._text(sql), params)
             rows = result.fetchall() if result.returns_rows else result.rowcount
             if then:

@@ -38,21 +38,29 @@ class PostgreSQLClient:
         self.invalidate = invalidate or _doom_transaction
 
     @contextlib.contextmanager
-    def connect(self, readonly: bool = False, force_commit: bool = False) -> Iterator:
+    def connect(self, readonly: bool = False, force_commit: bool = False,
+                autocommit: bool = False) -> Iterator:
         """Yield an object whose ``execute(sqlalchemy.text(sql), params)`` returns a Result.
 
         Driver errors are raised as :class:`BackendError` (``original`` set).
         With ``commit_manually`` (or ``force_commit``) it is a SQLAlchemy
         ``Connection`` whose transaction is committed at the end of the block
-        and rolled back on error. Otherwise it is the thread's session, joined
-        to the request's zope ``transaction``, marked changed unless
-        ``readonly``, and committed by the transaction manager.
+        and rolled back on error; with ``autocommit`` as well, each statement
+        is its own transaction instead (one round trip, no ``BEGIN`` nor
+        ``COMMIT``): for blocks running a single statement. Otherwise it is
+        the thread's session, joined to the request's zope ``transaction``,
+        marked changed unless ``readonly``, and committed by the transaction
+        manager.
         """
         import sqlalchemy.exc
 
         manual = self.commit_manually or force_commit
         session = None
         try:
+            if manual and autocommit:
+                with self.engine.connect() as connection, _autocommit(connection):
+                    yield connection
+                return
             if manual:
                 with self.engine.begin() as connection:
                     yield connection
@@ -104,6 +112,24 @@ def close_clients(registry) -> None:
     """Close the pools of every PostgreSQL client created for ``registry``."""
     for client, _ in getattr(registry, _REGISTRY_ATTR, {}).values():
         client.close()
+
+
+@contextlib.contextmanager
+def _autocommit(connection) -> Iterator[None]:
+    """Put the DBAPI connection of ``connection`` in autocommit mode meanwhile.
+
+    SQLAlchemy's own ``AUTOCOMMIT`` isolation level costs two extra round
+    trips per checkout (psycopg2's ``set_isolation_level``); the driver's
+    ``autocommit`` flag is client side. The pool's reset on return is then a
+    no-op, as no transaction is open.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    dbapi_connection.autocommit = True
+    try:
+        yield
+    finally:
+        if not dbapi_connection.closed:
+            dbapi_connection.autocommit = False
 
 
 def _doom_transaction(session) -> None:
