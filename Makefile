@@ -31,6 +31,23 @@ lint: install
 docs: install
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html
 
+# Schemathesis against the demo (memory backends) from its OpenAPI description:
+# fails on any server error or response that does not match the description.
+FUZZ_EXAMPLES ?= 25
+FUZZ_CHECKS = not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
+
+fuzz: install
+	@work=$$(mktemp -d); \
+	port=$$($(BIN)/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	$(BIN)/gunicorn --paste demo/memory.ini -b 127.0.0.1:$$port -w 1 --threads 4 2>$$work/server.log & \
+	server=$$!; \
+	trap 'kill $$server; rm -rf $$work' EXIT; \
+	cd $$work && $(abspath $(BIN))/schemathesis run http://127.0.0.1:$$port/v1/__api__ \
+		--wait-for-schema 30 --checks $(FUZZ_CHECKS) --auth fuzz:fuzz \
+		--max-examples $(FUZZ_EXAMPLES) --seed 20160315 --generation-database none \
+		--workers 1 --no-color \
+	|| { echo "Server log:"; tail -n 60 server.log; exit 1; }
+
 bench: install services
 	$(BIN)/python bench/backends.py
 	$(BIN)/python bench/http.py --json bench/http-results.json

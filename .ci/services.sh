@@ -2,6 +2,7 @@
 # Start the servers the test suite needs, idempotently, on a fresh machine:
 # Redis (installed from Debian when missing) and the local PostgreSQL cluster,
 # with password `postgres` for the `postgres` user and the test database.
+# Also installs Debian's Chromium, which drives the API explorer's browser test.
 set -euo pipefail
 
 PGDATABASE_TEST="${CLIQUET_TEST_DATABASE:-cliquet_test}"
@@ -27,6 +28,13 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   done
 fi
 redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null
+
+# --- Chromium ----------------------------------------------------------------
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "services: installing chromium"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 
 # --- PostgreSQL --------------------------------------------------------------
 PGVERSION="$(ls /etc/postgresql | sort -V | tail -n 1)"

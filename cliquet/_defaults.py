@@ -1,6 +1,7 @@
 """Default values of every setting (see the configuration reference)."""
 
 DEFAULT_SETTINGS = {
+    "api_explorer_enabled": False,
     "backoff": None,
     "batch_max_requests": 25,
     "cache_backend": "",

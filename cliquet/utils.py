@@ -95,12 +95,15 @@ def strip_whitespace(v):
 
 
 def merge_dicts(a: dict, b: dict) -> None:
-    """Recursively copy the keys of ``b`` into ``a`` without overwriting."""
+    """Recursively copy the keys of ``b`` into ``a`` without overwriting.
+
+    A value of ``a`` that is not an object is kept as is, even where ``b``
+    has an object.
+    """
     for key, value in b.items():
-        if isinstance(value, dict):
-            merge_dicts(a.setdefault(key, {}), value)
-        else:
-            a.setdefault(key, value)
+        existing = a.setdefault(key, {} if isinstance(value, dict) else value)
+        if isinstance(value, dict) and isinstance(existing, dict):
+            merge_dicts(existing, value)
 
 
 def random_bytes_hex(bytes_length: int) -> str:

@@ -13,6 +13,7 @@ def test_hello_lists_every_field():
         "project_docs": "https://docs.example.com/",
         "cliquet_protocol_version": "2",
         "url": "http://localhost/v1/",
+        "openapi": "http://localhost/v1/__api__",
         "settings": {"batch_max_requests": 25, "readonly": False},
         "capabilities": {},
     }

@@ -3,6 +3,18 @@ import colander
 
 from cliquet.utils import msec_time, strip_whitespace
 
+_MIN_INT = -(2 ** 63)
+_MAX_INT = 2 ** 63 - 1
+
+
+def _outside_int64(value) -> bool:
+    """Whether ``value`` holds an integer no backend (nor the JSON encoder) can store."""
+    if isinstance(value, dict):
+        return any(_outside_int64(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_outside_int64(item) for item in value)
+    return isinstance(value, int) and not _MIN_INT <= value <= _MAX_INT
+
 
 class ResourceSchema(colander.MappingSchema):
     """Base schema of a resource's records.
@@ -31,6 +43,25 @@ class ResourceSchema(colander.MappingSchema):
     def schema_type(self, **kw):
         unknown = "preserve" if self.get_option("preserve_unknown") else "ignore"
         return colander.Mapping(unknown=unknown)
+
+    def deserialize(self, cstruct=colander.null):
+        """Validate a record; integers must fit in 64 bits.
+
+        ``colander.Integer`` turns ``1e30`` into an integer that no backend can
+        store: such a value is invalid (``<value> is not a 64-bit integer``).
+        """
+        appstruct = super().deserialize(cstruct)
+        if not isinstance(appstruct, dict):
+            return appstruct
+        invalid = colander.Invalid(self)
+        for position, child in enumerate(self.children):
+            value = appstruct.get(child.name)
+            if _outside_int64(value):
+                invalid.add(colander.Invalid(child, f"{value} is not a 64-bit integer"),
+                            position)
+        if invalid.children:
+            raise invalid
+        return appstruct
 
 
 class PermissionsSchema(colander.SchemaNode):

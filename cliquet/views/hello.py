@@ -22,7 +22,7 @@ def _public_settings(registry) -> dict:
 
 @hello.get(permission=NO_PERMISSION_REQUIRED)
 def get_hello(request):
-    """Service name, version, URL, documentation, public settings, capabilities."""
+    """Service name, version, URLs, documentation, public settings, capabilities."""
     settings = request.registry.settings
     data = {
         "project_name": settings["project_name"],
@@ -31,6 +31,7 @@ def get_hello(request):
         "project_docs": settings["project_docs"],
         "cliquet_protocol_version": PROTOCOL_VERSION,
         "url": request.route_url(hello.name),
+        "openapi": request.route_url("openapi"),
     }
     if settings["eos"]:
         data["eos"] = settings["eos"]
