@@ -48,9 +48,9 @@ class PostgreSQLClient:
         and rolled back on error; with ``autocommit`` as well, each statement
         is its own transaction instead (one round trip, no ``BEGIN`` nor
         ``COMMIT``): for blocks running a single statement. Otherwise it is
-        the thread's session, joined to the request's zope ``transaction``,
-        marked changed unless ``readonly``, and committed by the transaction
-        manager.
+        the ``Connection`` of the thread's session, joined to the request's
+        zope ``transaction``, marked changed unless ``readonly``, and
+        committed by the transaction manager.
         """
         import sqlalchemy.exc
 
@@ -66,7 +66,7 @@ class PostgreSQLClient:
                     yield connection
                 return
             session = self.session_factory()
-            yield session
+            yield session.connection()  # statements skip the ORM layer
             if not readonly:
                 from zope.sqlalchemy import mark_changed
 
