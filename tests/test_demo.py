@@ -1,35 +1,13 @@
 """The demo service, served for real by pserve and by gunicorn."""
 import json
 import os
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.dirname(sys.executable)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url, process, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}")
-        try:
-            return urllib.request.urlopen(url, timeout=2)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):  # still booting
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer in {timeout}s")
+from tests.processes import BIN, ROOT, free_port, ini_on_port, stop, wait_for
 
 
 @pytest.fixture
@@ -45,11 +23,7 @@ def serve():
 
     yield start
     for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def get_json(url, method="GET"):
@@ -71,15 +45,6 @@ def check_demo(base):
     assert (status, body["errno"]) == (405, 115)
     status, _, body = get_json(f"{base}/v1/__heartbeat__")
     assert status == 200 and body == {"storage": True, "cache": True, "permission": True}
-
-
-def ini_on_port(tmp_path, port) -> str:
-    """A copy of demo/memory.ini serving on ``port``."""
-    with open(os.path.join(ROOT, "demo", "memory.ini")) as source:
-        content = source.read().replace("port = 8888", f"port = {port}")
-    path = tmp_path / "demo.ini"
-    path.write_text(content)
-    return str(path)
 
 
 def test_pserve_serves_the_demo(serve, tmp_path):

@@ -21,7 +21,7 @@ import webtest
 
 from cliquet._defaults import DEFAULT_SETTINGS
 from tests.support import MEMORY_SETTINGS
-from tests.test_demo import free_port, wait_for
+from tests.processes import free_port, stop, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")
@@ -177,11 +177,7 @@ def test_quickstart_from_an_empty_folder(tmp_path, curl):
             expected = expected.replace(f"localhost:{DOCUMENTED_PORT}", f"localhost:{port}")
             check_curl_output(command, result.stdout, expected)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 # Configuration reference.

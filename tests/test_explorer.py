@@ -18,7 +18,7 @@ import websocket
 
 from cliquet.testing import get_user_headers
 from tests.support import MEMORY_SETTINGS, make_app
-from tests.test_demo import BIN, ROOT, free_port, ini_on_port, wait_for
+from tests.processes import BIN, ROOT, free_port, ini_on_port, stop, wait_for
 
 TIMEOUT = 60
 
@@ -107,11 +107,7 @@ def chromium(tmp_path):
         yield devtools
         devtools.close()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 @pytest.fixture
@@ -124,11 +120,7 @@ def demo_url(tmp_path):
         wait_for(f"http://127.0.0.1:{port}/v1/__lbheartbeat__", process)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def _create_mushroom(base: str, name: str) -> None:
