@@ -83,12 +83,14 @@ def cpu_seconds(pids) -> float:
 def postgres_pids() -> list:
     """The PostgreSQL backends serving the bench database, and the WAL writer.
 
-    Autovacuum and checkpoints, which run whenever PostgreSQL decides, are
-    left out: they made the figure depend on what ran before.
+    Autovacuum and checkpoints, which run whenever PostgreSQL decides (after
+    the seeding, say), are left out: they made the figure of a scenario
+    depend on the one before. Backends started during a scenario count too.
     """
     out = subprocess.run(["pgrep", "-u", "postgres", "-a"], capture_output=True, text=True)
     return [int(line.split()[0]) for line in out.stdout.splitlines()
-            if "cliquet_bench_http" in line or "walwriter" in line]
+            if ("cliquet_bench_http" in line or "walwriter" in line)
+            and "autovacuum" not in line]
 
 
 def reset_postgresql_database() -> None:
@@ -209,7 +211,8 @@ def measure(name, server, connections, per_connection, make_request, weight=1, p
     cpu_before, pg_before = server.cpu(), cpu_seconds(pg_pids)
     latencies, statuses, elapsed = run_load(server.port, connections, per_connection,
                                             make_request)
-    cpu_after, pg_after = server.cpu(), cpu_seconds(pg_pids)
+    pg_started = set(postgres_pids()) - set(pg_pids) if pg else set()
+    cpu_after, pg_after = server.cpu(), cpu_seconds(pg_pids) + cpu_seconds(pg_started)
     count = len(latencies)
     latencies.sort()
     errors = {str(s): n for s, n in statuses.items() if s >= 400}
