@@ -11,8 +11,9 @@ PostgreSQL + Redis), seeds 10,000 mushrooms by batch, then measures:
 
 For each: requests/s, p50/p99 latency, errors by status and server CPU
 milliseconds per request (the CPU of the PostgreSQL backends serving it
-apart). Prints a table and
-writes JSON (``--json``).
+apart). Prints a table and writes JSON (``--json``). A single server process
+runs on its own CPU(s), the load generator on the first one (``--no-pin``
+to share them).
 
     python bench/http.py                     # memory and postgresql, one process
     python bench/http.py --workers 2         # gunicorn, 2 workers, postgresql + redis
@@ -43,6 +44,8 @@ HEADERS = {"Authorization": AUTH, "Content-Type": "application/json"}
 PG_URL = "postgres://postgres:postgres@127.0.0.1:5432/cliquet_bench_http"
 REDIS_URL = "redis://127.0.0.1:6379/15"
 SEED_RECORDS = 10_000
+#: CPUs of the server process, when pinned (see ``pin_processes``).
+SERVER_CPUS = set()
 
 
 def free_port() -> int:
@@ -158,8 +161,10 @@ class Server:
 
     def __init__(self, command, port):
         self.port = port
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        cpus = SERVER_CPUS or None
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -436,16 +441,37 @@ def print_table(title, results):
               f"{r['errors'] or '-'}{extra}")
 
 
+def pin_processes() -> str:
+    """Keep the load generator on the first CPU and the server on the others.
+
+    Unpinned, waitress' threads and the client's bounce between the CPUs: on
+    2 CPUs the bare-Pyramid floor then costs 1.5 to 4 ms of CPU per request
+    instead of 0.4, and varies from run to run with what else is running.
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return "not pinned (one CPU)"
+    os.sched_setaffinity(0, {cpus[0]})
+    SERVER_CPUS.update(cpus[1:])
+    return f"client on CPU {cpus[0]}, server on CPU {','.join(map(str, cpus[1:]))}"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=("memory", "postgresql", "all"), default="all")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="fewer requests, for a smoke run")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="let the client and a single server process share the CPUs")
     args = parser.parse_args(argv)
 
-    report = {"cpus": os.cpu_count(), "workers": args.workers, "results": {}}
-    print(f"CPUs: {os.cpu_count()}, workers: {args.workers}")
+    pinning = "not pinned"
+    if args.workers == 1 and not args.no_pin:
+        pinning = pin_processes()
+    report = {"cpus": os.cpu_count(), "workers": args.workers, "pinning": pinning,
+              "results": {}}
+    print(f"CPUs: {os.cpu_count()}, workers: {args.workers}, {pinning}")
     report["results"]["floor"] = [floor(args.quick)]
     print_table("floor", report["results"]["floor"])
     backends = ["memory", "postgresql"] if args.backend == "all" else [args.backend]
