@@ -95,6 +95,18 @@ def test_every_failure_undoes_every_write(app, fail, status):
     assert state(app) == before
 
 
+def test_writes_after_reads_are_undone_and_later_reads_see_them(app):
+    reads = [["storage", "get_all", KW], ["permission", "user_principals", ["alice"]],
+             ["storage", "collection_timestamp", KW]]
+    before = state(app)
+    post_writes(app, reads + WRITES + reads, fail="crash", status=500)
+    assert state(app) == before
+    # Within the request, reads after a write see it (one transaction from the first write).
+    post_writes(app, reads + [["storage", "create", {**KW, "record": {"id": "seen", "n": 1}}],
+                              ["storage", "get", {**KW, "object_id": "seen"}]])
+    assert "seen" in {r["id"] for r in state(app)[0]}
+
+
 def test_a_successful_request_keeps_its_writes(app):
     post_writes(app, WRITES[:4] + [["permission", "add_principal_to_ace", ["/new", "read", "x"]]])
     records, users, aces = state(app)

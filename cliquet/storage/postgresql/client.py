@@ -66,7 +66,9 @@ class PostgreSQLClient:
                     yield connection
                 return
             session = self.session_factory()
-            yield session.connection()  # statements skip the ORM layer
+            connection = session.connection()  # statements skip the ORM layer
+            _begin_with_first_write(connection, readonly)
+            yield connection
             if not readonly:
                 from zope.sqlalchemy import mark_changed
 
@@ -130,6 +132,29 @@ def _autocommit(connection) -> Iterator[None]:
     finally:
         if not dbapi_connection.closed:
             dbapi_connection.autocommit = False
+
+
+def _begin_with_first_write(connection, readonly: bool) -> None:
+    """Reads before a request's first write run without a transaction.
+
+    Under READ COMMITTED each statement sees what was committed when it
+    started, in a transaction or not; so until the request writes, its reads
+    save the ``BEGIN`` and ``ROLLBACK`` round trips (a record GET: 3 round
+    trips to 1). The first write opens the transaction that the request's
+    transaction manager commits or rolls back, and later reads stay in it.
+    """
+    import psycopg2.extensions
+
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+        return  # already in the request's transaction
+    dbapi_connection.autocommit = readonly
+
+
+def _reset_autocommit(dbapi_connection, connection_record) -> None:
+    """Pooled connections are transactional again once a request returns them."""
+    if not dbapi_connection.closed and dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False
 
 
 def _doom_transaction(session) -> None:
@@ -197,6 +222,7 @@ def _build_client(config, url: str, transactional: bool, engine_kwargs: dict) ->
 
     from zope.sqlalchemy import register
 
+    sqlalchemy.event.listen(engine, "checkin", _reset_autocommit)
     session_factory = orm.scoped_session(orm.sessionmaker(bind=engine))
     register(session_factory)
     return PostgreSQLClient(session_factory, commit_manually=False)
