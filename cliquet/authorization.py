@@ -43,6 +43,7 @@ class AuthorizationPolicy:
     get_bound_permissions = None
 
     def permits(self, context, principals, permission):
+        """Whether ``principals`` hold ``permission`` on ``context``."""
         if permission == PRIVATE:
             return Authenticated in principals
         check = getattr(context, "check_permission", None)

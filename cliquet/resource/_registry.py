@@ -55,7 +55,10 @@ def _build_services(resource_cls, viewset, settings) -> list:
     for endpoint_type, route_name in routes.items():
         path = getattr(viewset, f"{endpoint_type}_path").format_map(
             _PathFormatter(resource_name=resource_name))
-        service = Service(name=route_name, path=path, **viewset.get_service_arguments())
+        arguments = {key: value.format_map(_PathFormatter(resource_name=resource_name))
+                     if isinstance(value, str) else value
+                     for key, value in viewset.get_service_arguments().items()}
+        service = Service(name=route_name, path=path, **arguments)
         service.resource_name = resource_name
         service.endpoint_type = endpoint_type
         service.resource = resource_cls

@@ -53,6 +53,9 @@ def test_register_resource_with_an_explicit_viewset_and_settings():
     app.post_json("/v1/widgets", {}, headers=headers, status=405)
     app.put_json("/v1/widgets/4d5a7d2c-5a2b-4e9d-9a6c-8d0c3f1e2b7a", {}, headers=headers,
                  status=405)
+    services = [s for s in config.registry.cornice_services.values()
+                if getattr(s, "resource_name", None) == "widget"]
+    assert {s.description for s in services} == {"Collection of widget"}
 
 
 def support_headers():
