@@ -185,9 +185,10 @@ class Storage(StorageBase):
         if include_deleted:
             source = f"{queries.RECORDS} UNION ALL {queries.TOMBSTONES}"
         where = builder.filters(filters)
-        sql = queries.PAGE.format(base=queries.BASE, filters=where, source=source,
-                                  rules=builder.rules(pagination_rules),
-                                  order=builder.order(sorting))
+        template = queries.FILTERED_PAGE if where else queries.PAGE
+        sql = template.format(base=queries.BASE, filters=where, source=source,
+                              rules=builder.rules(pagination_rules),
+                              order=builder.order(sorting))
         page_size = self._max_fetch_size
         if limit and limit > 0:
             page_size = min(limit, page_size)

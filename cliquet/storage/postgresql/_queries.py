@@ -101,16 +101,31 @@ PURGE = f"DELETE FROM deleted WHERE {BASE}"
 
 FLUSH = "DELETE FROM records; DELETE FROM deleted; DELETE FROM timestamps;"
 
-TOMBSTONES = f"""SELECT id, last_modified, jsonb_build_object(:deleted_field, TRUE) AS data
+# Sources of a page: live records, and tombstones (``live`` false).
+TOMBSTONES = f"""SELECT id, last_modified, jsonb_build_object(:deleted_field, TRUE) AS data,
+       FALSE AS live
   FROM deleted WHERE {BASE}"""
 
-RECORDS = f"SELECT id, last_modified, data FROM records WHERE {BASE}"
+RECORDS = f"SELECT id, last_modified, data, TRUE AS live FROM records WHERE {BASE}"
 
+# A page and its total. Without filters the total is counted apart, from the
+# primary key index alone; with filters the matching rows are read once for
+# both (a window count over them, before the pagination rules).
 PAGE = """
 SELECT id, last_modified, data,
-       (SELECT COUNT(*) FROM records WHERE {base}{filters}) AS total
+       (SELECT COUNT(*) FROM records WHERE {base}) AS total
   FROM ({source}) AS r
- WHERE TRUE{filters}{rules}
+ WHERE TRUE{rules}
+ ORDER BY {order}
+ LIMIT :limit
+"""
+
+FILTERED_PAGE = """
+SELECT id, last_modified, data, total
+  FROM (SELECT id, last_modified, data, COUNT(*) FILTER (WHERE live) OVER () AS total
+          FROM ({source}) AS r
+         WHERE TRUE{filters}) AS m
+ WHERE TRUE{rules}
  ORDER BY {order}
  LIMIT :limit
 """
