@@ -21,8 +21,6 @@ class _FastJSON:
 
     @staticmethod
     def loads(value, **kwargs):
-        if isinstance(value, str):
-            value = value.encode("utf-8")
         return orjson.loads(value)
 
     @staticmethod

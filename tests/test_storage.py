@@ -3,10 +3,12 @@ import inspect
 import logging
 import random
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
 import pytest
+import transaction
 from pyramid.config import Configurator
 
 from cliquet.storage import (
@@ -154,8 +156,6 @@ class TestPostgreSQLStorage(StorageTest):
         storage.client.engine.dispose()
 
     def test_writes_join_the_request_transaction(self):
-        import transaction
-
         storage = self.load_storage({**self.settings, "transaction_per_request": "true"})
         with transaction.manager:
             records = [storage.create(record={"id": f"kept{i}"}, **self.kw) for i in range(3)]
@@ -179,8 +179,6 @@ class TestPostgreSQLStorage(StorageTest):
         storage.client.engine.dispose()
 
     def test_concurrent_request_transactions_serialise_on_the_collection(self):
-        import transaction
-
         storage = self.load_storage({**self.settings, "transaction_per_request": True})
 
         def request(n):
@@ -200,8 +198,6 @@ class TestPostgreSQLStorage(StorageTest):
         storage.client.engine.dispose()
 
     def test_a_driver_error_dooms_the_request_transaction(self):
-        import transaction
-
         storage = self.load_storage({**self.settings, "transaction_per_request": True})
         transaction.begin()
         with pytest.raises(BackendError):
@@ -240,20 +236,87 @@ class TestPostgreSQLClient:
         ), prefix="storage_")
         started_before = "SELECT now() < statement_timestamp()"  # true within a transaction
         with client.connect(autocommit=True) as connection:
-            connection.exec_driver_sql("SELECT pg_sleep(0.01)")
-            assert connection.exec_driver_sql(started_before).scalar() is False
+            connection.execute("SELECT pg_sleep(0.01)")
+            assert connection.execute(started_before)[0][0] is False
         with pytest.raises(BackendError), client.connect(autocommit=True) as connection:
-            connection.exec_driver_sql("SELECT 1 / 0")
+            connection.execute("SELECT 1 / 0")
         # The pooled connection is transactional again: a failing block rolls back.
         with pytest.raises(BackendError), client.connect() as connection:
-            connection.exec_driver_sql("SELECT pg_sleep(0.01)")
-            assert connection.exec_driver_sql(started_before).scalar() is True
-            connection.exec_driver_sql("CREATE TABLE autocommit_probe (x INT)")
-            connection.exec_driver_sql("SELECT 1 / 0")
+            connection.execute("SELECT pg_sleep(0.01)")
+            assert connection.execute(started_before)[0][0] is True
+            connection.execute("CREATE TABLE autocommit_probe (x INT)")
+            connection.execute("SELECT 1 / 0")
         with client.connect() as connection:
-            assert connection.exec_driver_sql(
-                "SELECT to_regclass('autocommit_probe')").scalar() is None
+            assert connection.execute(
+                "SELECT to_regclass('autocommit_probe')")[0][0] is None
         client.engine.dispose()
+
+    @pytest.fixture
+    def probe(self):
+        """A transactional client, a manual one, and an empty table to write to."""
+        manual = pg_client.create_from_config(self.config(transaction_per_request="false"),
+                                              prefix="storage_")
+        client = pg_client.create_from_config(self.config(), prefix="storage_")
+        table = f"client_probe_{uuid.uuid4().hex}"
+        with manual.connect() as connection:
+            connection.execute(f"CREATE TABLE {table} (x INT)")
+
+        def rows():
+            with manual.connect() as connection:
+                return [x for (x,) in connection.execute(f"SELECT x FROM {table} ORDER BY x")]
+
+        yield client, table, rows
+        transaction.abort()
+        with manual.connect() as connection:
+            connection.execute(f"DROP TABLE {table}")
+        client.engine.dispose()
+        manual.engine.dispose()
+
+    def test_a_request_transaction_uses_one_connection_and_commits_at_its_end(self, probe):
+        client, table, rows = probe
+        transaction.begin()
+        with client.connect(readonly=True) as connection:
+            (pid,), = connection.execute("SELECT pg_backend_pid()")
+        with client.connect() as connection:
+            connection.execute(f"INSERT INTO {table} VALUES (:x)", {"x": 1})
+        with client.connect(readonly=True) as connection:
+            assert connection.execute("SELECT pg_backend_pid()") == [(pid,)]
+            assert connection.execute(f"SELECT x FROM {table}") == [(1,)]  # its own write
+        assert rows() == []  # not committed yet
+        transaction.commit()
+        assert rows() == [1]
+        assert client.engine.pool.checkedout() == 0
+
+    def test_an_aborted_request_transaction_leaves_nothing(self, probe):
+        client, table, rows = probe
+        transaction.begin()
+        with client.connect() as connection:
+            connection.execute(f"INSERT INTO {table} VALUES (1)")
+        transaction.abort()
+        assert rows() == []
+        assert client.engine.pool.checkedout() == 0
+
+    def test_statements_after_the_commit_commit_on_their_own(self, probe):
+        client, table, rows = probe
+
+        def after_commit(succeeded):
+            with client.connect() as connection:
+                connection.execute(f"INSERT INTO {table} VALUES (2)")
+
+        transaction.begin()
+        with client.connect() as connection:
+            connection.execute(f"INSERT INTO {table} VALUES (1)")
+        transaction.get().addAfterCommitHook(after_commit)
+        transaction.commit()
+        assert rows() == [1, 2]
+        assert client.engine.pool.checkedout() == 0
+
+    def test_sql_parameters_are_named_and_casts_and_percents_kept(self, probe):
+        client, _, _ = probe
+        with client.connect(force_commit=True) as connection:
+            assert connection.execute(
+                "SELECT CAST(:a AS INT) + :b::INT, '100%', :a::TEXT || '::'",
+                {"a": "1", "b": 2}) == [(3, "100%", "1::")]
 
     def test_settings_are_coerced_and_passed_to_the_engine(self):
         client = pg_client.create_from_config(self.config(
@@ -281,7 +344,7 @@ class TestPostgreSQLMigrations:
 
     def query(self, sql):
         with self.storage.client.connect() as connection:
-            return connection.exec_driver_sql(sql).fetchall()
+            return connection.execute(sql)
 
     def version(self):
         return self.query("SELECT value FROM metadata WHERE name = 'storage_schema_version'")

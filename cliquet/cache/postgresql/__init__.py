@@ -27,11 +27,9 @@ class Cache(CacheBase):
         self.client = client
 
     def _query(self, sql: str, **params) -> list:
-        from sqlalchemy import text
-
         with self.client.connect() as conn:
-            result = conn.execute(text(sql), params)
-            return result.fetchall() if result.returns_rows else []
+            rows = conn.execute(sql, params)
+            return rows if isinstance(rows, list) else []
 
     def initialize_schema(self, dry_run: bool = False) -> None:
         """Create the ``cache`` table if missing; with ``dry_run``, log the SQL only."""
@@ -46,7 +44,7 @@ class Cache(CacheBase):
             " FROM cache WHERE key = :key AND ttl IS NOT NULL",
             key=self.prefix + key,
         )
-        return float(rows[0].ttl) if rows else -1
+        return float(rows[0][0]) if rows else -1
 
     def expire(self, key: str, ttl: float) -> None:
         self._query(
@@ -70,7 +68,7 @@ class Cache(CacheBase):
             f" SELECT value FROM cache WHERE key = :key AND {_NOT_EXPIRED}",
             key=self.prefix + key,
         )
-        return json.loads(rows[0].value) if rows else None
+        return json.loads(rows[0][0]) if rows else None
 
     def delete(self, key: str) -> None:
         self._query("DELETE FROM cache WHERE key = :key", key=self.prefix + key)

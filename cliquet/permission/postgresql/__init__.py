@@ -71,11 +71,9 @@ class Permission(PermissionBase):
         self.client = client
 
     def _query(self, sql: str, readonly: bool = False, **params) -> list:
-        from sqlalchemy import text
-
         with self.client.connect(readonly=readonly) as conn:
-            result = conn.execute(text(sql), params)
-            return result.fetchall() if result.returns_rows else []
+            rows = conn.execute(sql, params)
+            return rows if isinstance(rows, list) else []
 
     def _column(self, sql: str, **params) -> set[str]:
         return {row[0] for row in self._query(sql, readonly=True, **params)}
@@ -185,8 +183,8 @@ class Permission(PermissionBase):
             sql += " AND permission = ANY(CAST(:permissions AS TEXT[]))"
             params["permissions"] = list(permissions)
         result: dict[str, set[str]] = {}
-        for row in self._query(sql, readonly=True, **params):
-            result.setdefault(row.permission, set()).add(row.principal)
+        for permission, principal in self._query(sql, readonly=True, **params):
+            result.setdefault(permission, set()).add(principal)
         return result
 
     def replace_object_permissions(

@@ -6,7 +6,6 @@ every create, update and delete is one statement, sent in one round trip
 ``storage_max_fetch_size`` (10000) and the pool settings of
 :func:`cliquet.storage.postgresql.client.create_from_config`.
 """
-import functools
 import os
 
 from cliquet.storage import (
@@ -41,19 +40,15 @@ class Storage(StorageBase):
         super().__init__(*args, **kwargs)
         self.client = client
         self._max_fetch_size = max_fetch_size
-        from sqlalchemy import text
-
-        self._text = functools.lru_cache(maxsize=512)(text)  # reuse compiled statements
 
     def _execute(self, sql: str, params: dict, readonly: bool = False, then: str | None = None,
                  force_commit: bool = False):
         """Run ``sql`` (and the ``then`` statement in the same transaction)."""
         with self.client.connect(readonly=readonly, force_commit=force_commit,
                                  autocommit=not then) as connection:
-            result = connection.execute(self._text(sql), params)
-            rows = result.fetchall() if result.returns_rows else result.rowcount
+            rows = connection.execute(sql, params)
             if then:
-                connection.execute(self._text(then))
+                connection.execute(then)
             return rows
 
     def initialize_schema(self, dry_run: bool = False) -> None:
@@ -99,14 +94,15 @@ class Storage(StorageBase):
         sql = sql.format(base=queries.BASE,
                          conflicts=" UNION ALL ".join(conflicts) or queries.NO_CONFLICT)
         rows = self._execute(sql, builder.params)
-        taken = sorted((row for row in rows if row.rank is not None), key=lambda r: r.rank)
+        # Rows: (rank, id, last_modified, data), rank set on conflicting records only.
+        taken = sorted((row for row in rows if row[0] is not None), key=lambda row: row[0])
         if taken:
-            row = taken[0]
-            existing = {**row.data, id_field: row.id, modified_field: row.last_modified}
-            raise UnicityError(unique_fields[row.rank], existing)
+            rank, existing_id, last_modified, data = taken[0]
+            existing = {**data, id_field: existing_id, modified_field: last_modified}
+            raise UnicityError(unique_fields[rank], existing)
         result = copy_record(record)
         result[id_field] = object_id
-        result[modified_field] = rows[0].last_modified
+        result[modified_field] = rows[0][2]
         return result
 
     def create(self, collection_id, parent_id, record, id_generator=None, unique_fields=None,
@@ -128,7 +124,8 @@ class Storage(StorageBase):
         rows = self._execute(queries.GET, params, readonly=True)
         if not rows:
             raise RecordNotFoundError(object_id)
-        return {**rows[0].data, id_field: object_id, modified_field: rows[0].last_modified}
+        last_modified, data = rows[0]
+        return {**data, id_field: object_id, modified_field: last_modified}
 
     def update(self, collection_id, parent_id, object_id, record, unique_fields=None,
                id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
@@ -145,9 +142,9 @@ class Storage(StorageBase):
                       forced=last_modified)
         rows = self._execute(template.format(base=queries.BASE, where=where), params,
                              then=None if with_deleted else queries.FLUSH_TIMESTAMPS)
-        return [{id_field: row.id,
-                 modified_field: row.last_modified if last_modified is None else last_modified,
-                 deleted_field: True} for row in rows]
+        return [{id_field: object_id,
+                 modified_field: timestamp if last_modified is None else last_modified,
+                 deleted_field: True} for object_id, timestamp in rows]
 
     def delete(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
                with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
@@ -194,14 +191,14 @@ class Storage(StorageBase):
             page_size = min(limit, page_size)
         rows = self._execute(sql, dict(builder.params, limit=page_size), readonly=True)
         if rows:
-            total = rows[0].total
+            total = rows[0][3]
         elif pagination_rules:
             count = queries.COUNT.format(base=queries.BASE, filters=where)
             total = self._execute(count, builder.params, readonly=True)[0][0]
         else:
             total = 0
-        records = [{**row.data, id_field: row.id, modified_field: row.last_modified}
-                   for row in rows]
+        records = [{**data, id_field: object_id, modified_field: last_modified}
+                   for object_id, last_modified, data, _ in rows]
         return records, total
 
 

@@ -42,7 +42,7 @@ class Migrator:
         :returns: the SQL scripts run (or that would run).
         """
         with self.client.connect(force_commit=True) as connection:
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_ID})")
+            connection.execute(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_ID})")
             self._check_database(connection)
             scripts = self._scripts(self._installed_version(connection))
             for description, sql in scripts:
@@ -50,7 +50,7 @@ class Migrator:
                     logger.info("Would run %s (dry run):\n%s", description, sql)
                 else:
                     logger.info("Running %s", description)
-                    connection.exec_driver_sql(sql)
+                    connection.execute(sql)
         if not scripts:
             logger.info("PostgreSQL %s schema is up-to-date (version %s).",
                         self.name, self.schema_version)
@@ -75,15 +75,15 @@ class Migrator:
         return scripts
 
     def _installed_version(self, connection) -> int | None:
-        exists = connection.exec_driver_sql(
-            "SELECT to_regclass('metadata') IS NOT NULL").scalar()
+        exists = connection.execute(
+            "SELECT to_regclass('metadata') IS NOT NULL")[0][0]
         if not exists:
             return None
-        rows = dict(connection.exec_driver_sql("SELECT name, value FROM metadata").fetchall())
+        rows = dict(connection.execute("SELECT name, value FROM metadata"))
         version = rows.get(f"{self.name}_schema_version")
         if version is not None:
             return int(version)
-        tables = connection.exec_driver_sql("SELECT to_regclass('records') IS NOT NULL").scalar()
+        tables = connection.execute("SELECT to_regclass('records') IS NOT NULL")[0][0]
         if not tables:
             return None
         logger.warning("No %s schema version found: assuming version %s.",
@@ -91,9 +91,9 @@ class Migrator:
         return self.schema_version
 
     def _check_database(self, connection) -> None:
-        encoding, collation = connection.exec_driver_sql(
+        encoding, collation = connection.execute(
             "SELECT pg_encoding_to_char(encoding), datcollate FROM pg_database"
-            " WHERE datname = current_database()").one()
+            " WHERE datname = current_database()")[0]
         if encoding.lower() not in ("utf8", "utf-8"):
             raise MigrationError(f"Unexpected database encoding {encoding}: UTF-8 is required.")
         if collation not in ("C", "POSIX", "C.UTF-8", "C.utf8"):

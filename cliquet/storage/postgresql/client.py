@@ -1,12 +1,15 @@
-"""SQLAlchemy 2 engine and sessions shared by the PostgreSQL backends."""
+"""PostgreSQL connections shared by the PostgreSQL backends (pooled by SQLAlchemy 2)."""
 import contextlib
+import functools
 import logging
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Iterator
 
+import orjson
 from pyramid.settings import asbool
 
 from cliquet.storage.exceptions import BackendError
-from cliquet.utils import json, native_value
+from cliquet.utils import native_value
 
 logger = logging.getLogger(__name__)
 
@@ -21,75 +24,206 @@ _REGISTRY_ATTR = "_cliquet_postgresql_clients"
 
 
 class PostgreSQLClient:
-    """Hands out SQLAlchemy sessions and turns driver errors into ``BackendError``.
+    """Hands out PostgreSQL connections and turns driver errors into ``BackendError``.
 
-    :param session_factory: a ``sessionmaker``, or a ``scoped_session`` registered
-        with ``zope.sqlalchemy`` when ``commit_manually`` is false.
-    :param commit_manually: commit at the end of each :meth:`connect` block
-        instead of leaving it to the request transaction manager.
-    :param invalidate: called with the session when a driver error happens in a
-        transaction-managed session (default: doom the current transaction).
+    Connections come from the pool of a SQLAlchemy ``engine``, which only
+    serves as a pool: statements go straight to the psycopg2 connection.
+
+    :param engine: the SQLAlchemy engine whose pool lends the connections.
+    :param transactional: join the request's zope ``transaction`` (see
+        :meth:`connect`) instead of committing at the end of each block.
     """
 
-    def __init__(self, session_factory, commit_manually: bool = True,
-                 invalidate: Callable | None = None):
-        self.session_factory = session_factory
-        self.commit_manually = commit_manually
-        self.invalidate = invalidate or _doom_transaction
+    def __init__(self, engine, transactional: bool = False):
+        self.engine = engine
+        self.transactional = transactional
+
+    @property
+    def commit_manually(self) -> bool:
+        """Whether each :meth:`connect` block commits on its own."""
+        return not self.transactional
 
     @contextlib.contextmanager
     def connect(self, readonly: bool = False, force_commit: bool = False,
-                autocommit: bool = False) -> Iterator:
-        """Yield an object whose ``execute(sqlalchemy.text(sql), params)`` returns a Result.
+                autocommit: bool = False) -> Iterator["Connection"]:
+        """Yield a :class:`Connection`; driver errors are raised as :class:`BackendError`.
 
-        Driver errors are raised as :class:`BackendError` (``original`` set).
-        With ``commit_manually`` (or ``force_commit``) it is a SQLAlchemy
-        ``Connection`` whose transaction is committed at the end of the block
-        and rolled back on error; with ``autocommit`` as well, each statement
-        is its own transaction instead (one round trip, no ``BEGIN`` nor
-        ``COMMIT``): for blocks running a single statement. Otherwise it is
-        the ``Connection`` of the thread's session, joined to the request's
-        zope ``transaction``, marked changed unless ``readonly``, and
-        committed by the transaction manager.
+        When the client commits manually (or with ``force_commit``), the
+        block is one transaction, committed at its end and rolled back on
+        error; with ``autocommit`` as well, each statement is its own
+        transaction instead (one round trip, no ``BEGIN`` nor ``COMMIT``):
+        for blocks running a single statement. Otherwise the connection is
+        the one of the current zope ``transaction`` (the request's), which
+        commits or rolls it back; reads before its first write (not
+        ``readonly``) run without a transaction (see :class:`_RequestConnection`).
         """
+        import psycopg2
         import sqlalchemy.exc
 
-        manual = self.commit_manually or force_commit
-        session = None
+        request_connection = None
         try:
-            if manual and autocommit:
-                with self.engine.connect() as connection, _autocommit(connection):
-                    yield connection
+            if self.transactional and not force_commit:
+                request_connection = _RequestConnection.of_current_transaction(self)
+            if request_connection is not None:
+                yield request_connection.for_statements(readonly)
                 return
-            if manual:
-                with self.engine.begin() as connection:
-                    yield connection
-                return
-            session = self.session_factory()
-            connection = session.connection()  # statements skip the ORM layer
-            _begin_with_first_write(connection, readonly)
-            yield connection
-            if not readonly:
-                from zope.sqlalchemy import mark_changed
-
-                mark_changed(session)
-        except sqlalchemy.exc.SQLAlchemyError as e:
-            if session is not None:
-                self.invalidate(session)
+            pooled = self.engine.raw_connection()
+            dbapi_connection = pooled.dbapi_connection
+            try:
+                dbapi_connection.autocommit = autocommit
+                yield Connection(dbapi_connection)
+                if not autocommit:
+                    dbapi_connection.commit()
+            except BaseException:
+                _release(pooled, rollback=not autocommit)
+                raise
+            _release(pooled)
+        except (psycopg2.Error, sqlalchemy.exc.SQLAlchemyError) as e:
+            if request_connection is not None:
+                request_connection.doom()
             raise BackendError(original=e) from e
 
     def close(self) -> None:
         """Close every pooled connection (the client stays usable: it reconnects)."""
-        remove = getattr(self.session_factory, "remove", None)
-        if remove is not None:
-            remove()
         self.engine.dispose()
 
-    @property
-    def engine(self):
-        """The SQLAlchemy engine of the sessions."""
-        factory = self.session_factory
-        return getattr(factory, "session_factory", factory).kw["bind"]
+
+class Connection:
+    """A psycopg2 connection running SQL whose parameters are written ``:name``."""
+
+    __slots__ = ("dbapi_connection",)
+
+    def __init__(self, dbapi_connection):
+        self.dbapi_connection = dbapi_connection
+
+    def execute(self, sql: str, params: dict | None = None) -> list[tuple] | int:
+        """The rows of ``sql`` as tuples, or the row count of a statement returning none.
+
+        As in SQLAlchemy's ``text()``, a ``:name`` inside a string literal is a
+        placeholder too. Without ``params`` the SQL is sent as is.
+        """
+        with self.dbapi_connection.cursor() as cursor:
+            if params:
+                cursor.execute(_pyformat(sql), params)
+            else:
+                cursor.execute(sql)
+            return cursor.fetchall() if cursor.description is not None else cursor.rowcount
+
+
+@functools.lru_cache(maxsize=1024)
+def _pyformat(sql: str) -> str:
+    """``:name`` placeholders as psycopg2's ``%(name)s`` (``::`` casts kept), once per SQL."""
+    return _PLACEHOLDER.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+_PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")
+
+
+class _RequestConnection:
+    """The connection of one zope ``transaction``, joined to it as a data manager.
+
+    It is checked out of the pool at the transaction's first statement and
+    returned when the transaction ends. Until the first write the connection
+    is in autocommit mode: under READ COMMITTED each statement sees what was
+    committed when it started, in a transaction or not, so reads save the
+    ``BEGIN`` and ``ROLLBACK`` round trips. The first write opens the
+    transaction, which is committed when the zope transaction votes (so that
+    a failing ``COMMIT`` aborts the others), and later reads stay in it.
+    """
+
+    def __init__(self, client: PostgreSQLClient, transaction):
+        self.client = client
+        self.transaction = transaction
+        self.transaction_manager = None  # not needed for a one-phase resource
+        self._pooled = client.engine.raw_connection()
+        self._dbapi_connection = self._pooled.dbapi_connection
+        self._dbapi_connection.autocommit = True
+        self._connection = Connection(self._dbapi_connection)
+        self._writing = False
+
+    @classmethod
+    def of_current_transaction(cls, client: PostgreSQLClient) -> "_RequestConnection | None":
+        """The connection of the current thread's transaction, joined at first use.
+
+        ``None`` once the transaction is committing or over (in its after-commit
+        hooks, say): statements then commit on their own.
+        """
+        import transaction
+        from transaction._transaction import Status
+
+        current = transaction.get()
+        if current.status not in (Status.ACTIVE, Status.DOOMED):
+            return None
+        try:
+            return current.data(client)
+        except KeyError:
+            request_connection = cls(client, current)
+            current.join(request_connection)
+            current.set_data(client, request_connection)
+            return request_connection
+
+    def for_statements(self, readonly: bool) -> Connection:
+        """The connection, in a transaction from the first write on."""
+        if not readonly and not self._writing:
+            self._writing = True
+            self._dbapi_connection.autocommit = False
+        return self._connection
+
+    def doom(self) -> None:
+        """Make the transaction fail at commit (a statement of it failed)."""
+        with contextlib.suppress(Exception):
+            self.transaction.doom()
+
+    # IDataManager
+
+    def abort(self, transaction) -> None:
+        self._end(rollback=True)
+
+    def tpc_begin(self, transaction) -> None:
+        """Nothing to prepare."""
+
+    def commit(self, transaction) -> None:
+        """Nothing to do before the vote."""
+
+    def tpc_vote(self, transaction) -> None:
+        if self._writing:
+            try:
+                self._dbapi_connection.commit()
+            except Exception as e:
+                raise BackendError(original=e) from e
+            self._writing = False
+
+    def tpc_finish(self, transaction) -> None:
+        self._end(rollback=False)
+
+    def tpc_abort(self, transaction) -> None:
+        self._end(rollback=True)
+
+    def sortKey(self) -> str:
+        """Before the undo log of the other backends (``~cliquet.undo``)."""
+        return f"cliquet.postgresql:{id(self.client)}"
+
+    def _end(self, rollback: bool) -> None:
+        if self._pooled is None:
+            return
+        _release(self._pooled, rollback=rollback and self._writing)
+        self._pooled = None
+
+
+def _release(pooled, rollback: bool = False) -> None:
+    """Give a connection back to the pool, rolled back first if asked (or dropped if broken)."""
+    dbapi_connection = pooled.dbapi_connection
+    if dbapi_connection is None or dbapi_connection.closed:
+        pooled.invalidate()
+        return
+    try:
+        if rollback:
+            dbapi_connection.rollback()
+        dbapi_connection.autocommit = False
+    except Exception:
+        pooled.invalidate()
+        return
+    pooled.close()
 
 
 def create_schema(client: PostgreSQLClient, schema_file: str, name: str,
@@ -98,15 +232,13 @@ def create_schema(client: PostgreSQLClient, schema_file: str, name: str,
 
     With ``dry_run`` the SQL is only logged. ``name`` says what it creates.
     """
-    from sqlalchemy import text
-
     with open(schema_file, encoding="utf-8") as f:
         schema = f.read()
     if dry_run:
         logger.info("Would create the %s (dry run):\n%s", name, schema)
         return
     with client.connect(force_commit=True) as conn:
-        conn.execute(text(schema))
+        conn.execute(schema)
     logger.info("Created the PostgreSQL %s", name)
 
 
@@ -114,54 +246,6 @@ def close_clients(registry) -> None:
     """Close the pools of every PostgreSQL client created for ``registry``."""
     for client, _ in getattr(registry, _REGISTRY_ATTR, {}).values():
         client.close()
-
-
-@contextlib.contextmanager
-def _autocommit(connection) -> Iterator[None]:
-    """Put the DBAPI connection of ``connection`` in autocommit mode meanwhile.
-
-    SQLAlchemy's own ``AUTOCOMMIT`` isolation level costs two extra round
-    trips per checkout (psycopg2's ``set_isolation_level``); the driver's
-    ``autocommit`` flag is client side. The pool's reset on return is then a
-    no-op, as no transaction is open.
-    """
-    dbapi_connection = connection.connection.dbapi_connection
-    dbapi_connection.autocommit = True
-    try:
-        yield
-    finally:
-        if not dbapi_connection.closed:
-            dbapi_connection.autocommit = False
-
-
-def _begin_with_first_write(connection, readonly: bool) -> None:
-    """Reads before a request's first write run without a transaction.
-
-    Under READ COMMITTED each statement sees what was committed when it
-    started, in a transaction or not; so until the request writes, its reads
-    save the ``BEGIN`` and ``ROLLBACK`` round trips (a record GET: 3 round
-    trips to 1). The first write opens the transaction that the request's
-    transaction manager commits or rolls back, and later reads stay in it.
-    """
-    import psycopg2.extensions
-
-    dbapi_connection = connection.connection.dbapi_connection
-    if dbapi_connection.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
-        return  # already in the request's transaction
-    dbapi_connection.autocommit = readonly
-
-
-def _reset_autocommit(dbapi_connection, connection_record) -> None:
-    """Pooled connections are transactional again once a request returns them."""
-    if not dbapi_connection.closed and dbapi_connection.autocommit:
-        dbapi_connection.autocommit = False
-
-
-def _doom_transaction(session) -> None:
-    import transaction
-
-    with contextlib.suppress(Exception):
-        transaction.get().doom()
 
 
 def create_from_config(config, prefix: str = "",
@@ -203,7 +287,6 @@ def _build_client(config, url: str, transactional: bool, engine_kwargs: dict) ->
     try:
         import psycopg2
         import sqlalchemy
-        from sqlalchemy import orm
     except ImportError as e:
         raise ImportWarning(
             "PostgreSQL backends require the `postgresql` extra: pip install cliquet[postgresql]"
@@ -215,17 +298,9 @@ def _build_client(config, url: str, transactional: bool, engine_kwargs: dict) ->
     url_object = sqlalchemy.engine.make_url(url)
     if "connect_timeout" not in url_object.query:
         kwargs.setdefault("connect_args", {})["connect_timeout"] = connect_timeout
-    engine = sqlalchemy.create_engine(url_object, module=psycopg2, json_deserializer=json.loads,
+    engine = sqlalchemy.create_engine(url_object, module=psycopg2, json_deserializer=orjson.loads,
                                       **kwargs)
-    if not transactional:
-        return PostgreSQLClient(orm.sessionmaker(bind=engine), commit_manually=True)
-
-    from zope.sqlalchemy import register
-
-    sqlalchemy.event.listen(engine, "checkin", _reset_autocommit)
-    session_factory = orm.scoped_session(orm.sessionmaker(bind=engine))
-    register(session_factory)
-    return PostgreSQLClient(session_factory, commit_manually=False)
+    return PostgreSQLClient(engine, transactional=transactional)
 
 
 def _sqlalchemy_url(url: str) -> str:
