@@ -110,11 +110,18 @@ def notify_resource_event(request, timestamp, data, action, old=None) -> None:
     events[key] = event_class(action, timestamp, impacted, request)
 
 
-def has_read_subscribers(registry) -> bool:
-    """Whether a subscriber receives ``ResourceRead`` or ``AfterResourceRead`` events."""
+def has_subscribers(registry, action: str) -> bool:
+    """Whether a subscriber receives the events of ``action``.
+
+    ``ResourceRead`` or ``AfterResourceRead`` for reads, ``ResourceChanged``
+    or ``AfterResourceChanged`` for the other actions.
+    """
+    read = action == ACTIONS.READ
+    event_classes = (ResourceRead, AfterResourceRead) if read else \
+        (ResourceChanged, AfterResourceChanged)
     adapters = registry.adapters
     return any(adapters.subscriptions((implementedBy(event_class),), None)
-               for event_class in (ResourceRead, AfterResourceRead))
+               for event_class in event_classes)
 
 
 def get_resource_events(request, after_commit=False) -> list:

@@ -15,7 +15,7 @@ from pyramid import httpexceptions
 from pyramid.settings import asbool
 
 from cliquet.errors import ERRORS, http_error, json_error_handler, raise_invalid, send_alert
-from cliquet.events import ACTIONS, has_read_subscribers
+from cliquet.events import ACTIONS, has_subscribers
 from cliquet.resource import _pagination, _preconditions, _querystring
 from cliquet.resource._endpoints import EndpointsMixin
 from cliquet.resource._registry import register, register_resource
@@ -81,7 +81,8 @@ class UserResource(EndpointsMixin):
             auth=request.headers.get("Authorization"))
         self.record_id = (request.matchdict or {}).get("id")
         self._timestamp = None
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD") and \
+                has_subscribers(registry, ACTIONS.UPDATE):
             self.timestamp  # noqa: B018 -- events of writes carry the one before the change
 
     @property
@@ -164,9 +165,9 @@ class UserResource(EndpointsMixin):
     def postprocess(self, result, action=ACTIONS.READ, old=None):
         """Wrap ``result`` as the response body and stack the resource event.
 
-        Read events are stacked only when a subscriber receives them.
+        Events are stacked only when a subscriber receives them.
         """
-        if action != ACTIONS.READ or has_read_subscribers(self.request.registry):
+        if has_subscribers(self.request.registry, action):
             self.request.notify_resource_event(timestamp=self.timestamp, data=result,
                                                action=action, old=old)
         return {"data": result}
