@@ -32,6 +32,35 @@ from tests.pg_scratch import scratch_database
 class TestMemoryStorage(StorageTest):
     backend = memory
 
+    def test_repeated_equality_filters_see_every_write(self):
+        """Equality filters served by the memory index answer as the scan does."""
+        values = ["a", "b", 1, 1.0, True, None, {"x": 1}, [1]]
+        ids = {}
+        for i, value in enumerate(values * 2):
+            record = {"n": i} if value is None else {"n": i, "v": value}
+            ids[i] = self.create_record(record)["id"]
+
+        def matching(value, **kwargs):
+            records, total = self.storage.get_all(
+                filters=[Filter("v", value, COMPARISON.EQ), Filter("n", 3, COMPARISON.MIN)],
+                sorting=[Sort("n", 1)], **kwargs, **self.kw)
+            assert total == len([r for r in records if not r.get("deleted")])
+            return [r["n"] for r in records]
+
+        for _ in range(3):  # a scan, then the index once built
+            assert matching("a") == [8]
+            assert matching(1) == [3, 10, 11]  # 1 and 1.0, never True
+            assert matching(1.0) == [3, 10, 11]
+            assert matching("zzz") == []
+        self.storage.update(object_id=ids[8], record={"n": 8, "v": "b"}, **self.kw)
+        assert matching("a") == []
+        assert matching("b") == [8, 9]
+        self.create_record({"n": 20, "v": "a"})
+        self.storage.delete(object_id=ids[9], **self.kw)
+        for _ in range(3):
+            assert matching("a") == [20]
+            assert matching("b", include_deleted=True) == [8]  # tombstones hold no "v"
+
 
 class TestRedisStorage(StorageTest):
     backend = redis

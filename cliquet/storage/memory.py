@@ -83,6 +83,20 @@ def _predicate(flt, pagination: bool):
 _SCALAR_KINDS = {str: 1, int: 2, float: 2}
 
 
+def _indexable_filter(filters):
+    """The first equality filter on a string or number, which an index can serve."""
+    for flt in filters or ():
+        _, value, op = flt
+        if op == COMPARISON.EQ and type(value) in _SCALAR_KINDS:
+            return flt
+    return None
+
+
+def _index_key(value) -> tuple:
+    """Equal for values the equality filter matches (``1`` and ``1.0``, never ``True``)."""
+    return _SCALAR_KINDS[type(value)], value
+
+
 def apply_filters(records, filters) -> list:
     """Records matching every filter (ANDed)."""
     matching = list(records)
@@ -218,16 +232,20 @@ class MemoryBasedStorage(StorageBase):
                     raise UnicityError(field, copy_record(existing))
 
     def extract_record_set(self, records, tombstones=(), filters=None, sorting=None,
-                           pagination_rules=None, limit=None) -> tuple[list, int]:
+                           pagination_rules=None, limit=None,
+                           tombstone_filters=None) -> tuple[list, int]:
         """Filter, sort and paginate live ``records`` plus ``tombstones``.
 
+        :param tombstone_filters: the filters of the tombstones, when not
+            ``filters`` (live records already selected by some of them).
         :returns: ``(page, total)``, the page made of copies and ``total``
             counting the live records matching ``filters``.
         """
         matching = apply_filters(records, filters)
         total = len(matching)
         if tombstones:
-            matching += apply_filters(tombstones, filters)
+            matching += apply_filters(
+                tombstones, filters if tombstone_filters is None else tombstone_filters)
         page = apply_sorting(apply_pagination(matching, pagination_rules), sorting, limit)
         return [copy_record(r) for r in page], total
 
@@ -252,6 +270,7 @@ class Storage(MemoryBasedStorage):
             self._store = defaultdict(dict)
             self._cemetery = defaultdict(dict)
             self._timestamps = {}
+            self._indexes = {}
 
     def collection_timestamp(self, collection_id, parent_id, auth=None) -> int:
         with self._lock:
@@ -266,6 +285,7 @@ class Storage(MemoryBasedStorage):
 
     def _restore(self, key, object_id, record, tombstone) -> None:
         with self._lock:
+            self._indexes.pop(key, None)
             for table, value in ((self._store, record), (self._cemetery, tombstone)):
                 if value is None:
                     table[key].pop(object_id, None)
@@ -292,6 +312,7 @@ class Storage(MemoryBasedStorage):
             self.check_unicity(store.values(), record, unique_fields, id_field)
             record[modified_field] = self._bump_timestamp(key, record.get(modified_field))
             self._remember(key, record[id_field])
+            self._indexes.pop(key, None)
             self._store[key][record[id_field]] = record
             self._cemetery[key].pop(record[id_field], None)
             return copy_record(record)
@@ -315,6 +336,7 @@ class Storage(MemoryBasedStorage):
                                id_field, exclude_id=object_id)
             record[modified_field] = self._bump_timestamp(key, record.get(modified_field))
             self._remember(key, object_id)
+            self._indexes.pop(key, None)
             self._store[key][object_id] = record
             return copy_record(record)
 
@@ -331,6 +353,7 @@ class Storage(MemoryBasedStorage):
     def _delete(self, key, object_id, id_field, with_deleted, modified_field, deleted_field,
                 last_modified=None) -> dict:
         self._remember(key, object_id)
+        self._indexes.pop(key, None)
         record = {**self._store[key].pop(object_id),
                   modified_field: self._bump_timestamp(key, last_modified)}
         tombstone = self.strip_deleted_record(record, id_field, modified_field, deleted_field)
@@ -367,8 +390,38 @@ class Storage(MemoryBasedStorage):
         with self._lock:
             records = self._store.get(key, {}).values()
             tombstones = self._cemetery.get(key, {}).values() if include_deleted else ()
-            return self.extract_record_set(records, tombstones, filters, sorting,
-                                           pagination_rules, limit)
+            record_filters = filters
+            indexed = _indexable_filter(filters)
+            if indexed is not None:
+                field, value, _ = indexed
+                index = self._equality_index(key, field)
+                if index is not None:
+                    records = index.get(_index_key(value), ())
+                    record_filters = [f for f in filters if f is not indexed]
+            return self.extract_record_set(records, tombstones, record_filters, sorting,
+                                           pagination_rules, limit, tombstone_filters=filters)
+
+    def _equality_index(self, key, field) -> dict | None:
+        """The records of collection ``key`` by their value of ``field`` (scalars only).
+
+        Built at the second equality filter on ``field`` since the collection
+        last changed, so that a collection written between every read never
+        pays for it; every write of the collection drops its indexes. Lists
+        keep the order of the collection.
+        """
+        indexes = self._indexes.setdefault(key, {})
+        index = indexes.get(field)
+        if index is None:
+            if field not in indexes:
+                indexes[field] = None  # first use: maybe a one-off
+                return None
+            index = {}
+            for record in self._store.get(key, {}).values():
+                value = record.get(field)
+                if type(value) in _SCALAR_KINDS:
+                    index.setdefault(_index_key(value), []).append(record)
+            indexes[field] = index
+        return index
 
 
 def load_from_config(config) -> Storage:
