@@ -399,8 +399,25 @@ class TestPostgreSQLMigrations:
         assert self.query("SELECT to_regclass('records'), to_regclass('metadata')") == [
             (None, None)]
 
+    def data_statistics_target(self):
+        return self.query("SELECT attstattarget FROM pg_attribute"
+                          " WHERE attrelid = 'records'::regclass AND attname = 'data'")[0][0]
+
+    def test_upgrades_a_version_1_database(self):
+        self.storage.initialize_schema()
+        record = self.storage.create("c", "p", {"a": 1})
+        # Version 1 is version 2 with the default statistics of documents.
+        self.query("ALTER TABLE records ALTER COLUMN data SET STATISTICS -1;"
+                   "UPDATE metadata SET value = '1' WHERE name = 'storage_schema_version'")
+        assert self.data_statistics_target() == -1
+        self.storage.initialize_schema()
+        assert self.version() == [("2",)]
+        assert self.data_statistics_target() == 1
+        assert self.storage.get_all("c", "p") == ([record], 1)
+
     def test_upgrades_step_by_step_from_every_earlier_version(self, tmp_path):
         self.storage.initialize_schema()
+        self.query("UPDATE metadata SET value = '1' WHERE name = 'storage_schema_version'")
         (tmp_path / "schema.sql").write_text("SELECT 1;")
         (tmp_path / "migrations").mkdir()
         for version in (1, 2):
@@ -422,7 +439,7 @@ class TestPostgreSQLMigrations:
             Migrator(self.storage.client, "storage", 0, postgresql._SQL_DIR).migrate()
         (tmp_path / "migrations").mkdir()
         with pytest.raises(MigrationError):
-            Migrator(self.storage.client, "storage", 2, str(tmp_path)).migrate()
+            Migrator(self.storage.client, "storage", 3, str(tmp_path)).migrate()
 
     def test_assumes_the_current_version_when_it_is_not_recorded(self, caplog):
         self.storage.initialize_schema()

@@ -21,7 +21,7 @@ from cliquet.storage.postgresql._migrator import Migrator
 from cliquet.storage.postgresql.client import PostgreSQLClient, create_from_config
 from cliquet.utils import json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_MAX_FETCH_SIZE = 10000
 _SQL_DIR = os.path.dirname(__file__)
 
