@@ -49,8 +49,10 @@ fuzz: install
 	|| { echo "Server log:"; tail -n 60 server.log; exit 1; }
 
 bench: install services
+	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
 	$(BIN)/python bench/backends.py
 	$(BIN)/python bench/http.py --json bench/http-results.json
+	$(BIN)/python bench/http.py --workers 2 --json bench/http-scale-out.json
 
 clean:
 	rm -rf $(VENV) docs/_build .pytest_cache *.egg-info

@@ -29,6 +29,8 @@ import argparse  # noqa: E402
 import base64  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -380,7 +382,19 @@ def floor(quick):
         server.stop()
 
 
-def run_backend(backend, workers, quick):
+def print_scale_out(results, workers):
+    """Throughput of (b) with ``workers`` workers against one."""
+    def get_rate(title):
+        rows = [r for r in results[title] if r["scenario"].startswith("(b)")]
+        return rows[0]["requests_per_s"], rows[0]["scenario"]
+
+    one, scenario = get_rate("postgresql, gunicorn, 1 worker")
+    many, _ = get_rate(f"postgresql, gunicorn, {workers} workers")
+    print(f"\nscale-out: {scenario}: {many} req/s with {workers} workers, {one} with one: "
+          f"{many / one:.2f}x")
+
+
+def run_backend(backend, workers, quick, scale=False):
     port = free_port()
     with tempfile.TemporaryDirectory() as directory:
         ini = write_ini(backend, port, directory)
@@ -392,7 +406,7 @@ def run_backend(backend, workers, quick):
             redis.Redis.from_url(REDIS_URL).flushdb()
             subprocess.run([os.path.join(BIN, "cliquet"), "--ini", ini, "migrate"], check=True,
                            cwd=ROOT, capture_output=True)
-        if workers > 1:
+        if scale:
             command = [os.path.join(BIN, "gunicorn"), "--paste", ini, "-w", str(workers),
                        "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
         else:
@@ -402,17 +416,57 @@ def run_backend(backend, workers, quick):
             ids = seed(port)
             if pg:
                 analyze_postgresql_database()
-            if workers > 1:
+            if scale:
                 return scale_out(server, ids, quick)
             return scenarios(server, ids, pg, quick)
         finally:
             server.stop()
 
 
+def wrk_get(server, path, quick, pg=True):
+    """(b) driven by wrk (C, a few microseconds of CPU per request), if installed.
+
+    The Python load generator needs about as much CPU per request as the
+    server: when the workers share the CPUs with it, it caps their throughput.
+    """
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    pg_pids = postgres_pids() if pg else []
+    cpu_before, pg_before = server.cpu(), cpu_seconds(pg_pids)
+    command = [wrk, "-t1", "-c8", f"-d{2 if quick else 8}s", "--latency",
+               "-H", f"Authorization: {AUTH}", f"http://127.0.0.1:{server.port}{path}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    cpu_after, pg_after = server.cpu(), cpu_seconds(pg_pids)
+    count = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def percentile(label):
+        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return round(float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
+
+    return {
+        "scenario": "(b) GET one record, wrk 8 conn",
+        "requests": count,
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": percentile("50"),
+        "p99_ms": percentile("99"),
+        "errors": {"non-2xx": int(non_2xx.group(1))} if non_2xx else {},
+        "server_cpu_ms_per_request": round((cpu_after - cpu_before) * 1000 / count, 3),
+        "postgresql_cpu_ms_per_request": (round((pg_after - pg_before) * 1000 / count, 3)
+                                          if pg else None),
+        "records_per_request": 1,
+    }
+
+
 def scale_out(server, ids, quick):
     """(a), (b), (e), (f) against several workers, and last_modified ordering."""
-    results = [r for r in scenarios(server, ids, True, quick)
-               if r["scenario"][:3] in ("(a)", "(b)", "(e)", "(f)")]
+    results = []
+    by_wrk = wrk_get(server, f"/v1/mushrooms/{ids[0]}", quick)
+    if by_wrk is not None:
+        results.append(by_wrk)
+    results += [r for r in scenarios(server, ids, True, quick)
+                if r["scenario"][:3] in ("(a)", "(b)", "(e)", "(f)")]
     client = Client(server.port)
     status, _, body = client.request("GET", "/v1/mushrooms?_sort=last_modified")
     stamps = [r["last_modified"] for r in json.loads(body)["data"]]
@@ -476,7 +530,14 @@ def main(argv=None):
     print_table("floor", report["results"]["floor"])
     backends = ["memory", "postgresql"] if args.backend == "all" else [args.backend]
     if args.workers > 1:
-        backends = ["postgresql"]
+        # The same gunicorn setup with one worker, then with --workers.
+        for workers in (1, args.workers):
+            title = f"postgresql, gunicorn, {workers} worker{'s' if workers > 1 else ''}"
+            report["results"][title] = run_backend("postgresql", workers, args.quick,
+                                                    scale=True)
+            print_table(title, report["results"][title])
+        print_scale_out(report["results"], args.workers)
+        backends = []
     for backend in backends:
         results = run_backend(backend, args.workers, args.quick)
         report["results"][backend] = results

@@ -89,11 +89,17 @@ class Storage(StorageBase):
             condition = builder.condition((field, value, "=="))
             conflicts.append(queries.CONFLICT.format(
                 rank=rank, base=queries.BASE, condition=condition, exclude=exclude))
+        rows = None
         if not conflicts and sql is queries.CREATE:
             sql = queries.CREATE_NEW  # cheaper to plan
-        sql = sql.format(base=queries.BASE,
-                         conflicts=" UNION ALL ".join(conflicts) or queries.NO_CONFLICT)
-        rows = self._execute(sql, builder.params)
+        elif not conflicts and sql is queries.UPDATE:
+            # Most updates replace a record that exists: try the plain UPDATE first.
+            rows = self._execute(queries.UPDATE_EXISTING.format(base=queries.BASE),
+                                 builder.params) or None
+        if rows is None:
+            sql = sql.format(base=queries.BASE,
+                             conflicts=" UNION ALL ".join(conflicts) or queries.NO_CONFLICT)
+            rows = self._execute(sql, builder.params)
         # Rows: (rank, id, last_modified, data), rank set on conflicting records only.
         taken = sorted((row for row in rows if row[0] is not None), key=lambda row: row[0])
         if taken:

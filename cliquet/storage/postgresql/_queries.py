@@ -61,6 +61,13 @@ UNION ALL
 SELECT rank, id, last_modified, data FROM conflict
 """
 
+# Replace an existing record (no unique field to check): cheaper to plan.
+UPDATE_EXISTING = """
+UPDATE records SET data = CAST(:data AS JSONB), last_modified = CAST(:forced AS BIGINT)
+ WHERE {base} AND id = :object_id
+RETURNING NULL::INT AS rank, NULL::TEXT AS id, last_modified, NULL::JSONB AS data
+"""
+
 NO_CONFLICT = "SELECT NULL::INT AS rank, NULL AS id, NULL::BIGINT AS last_modified, " \
               "NULL::JSONB AS data WHERE FALSE"
 
