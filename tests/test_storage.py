@@ -399,21 +399,28 @@ class TestPostgreSQLMigrations:
         assert self.query("SELECT to_regclass('records'), to_regclass('metadata')") == [
             (None, None)]
 
-    def data_statistics_target(self):
-        return self.query("SELECT attstattarget FROM pg_attribute"
-                          " WHERE attrelid = 'records'::regclass AND attname = 'data'")[0][0]
+    def documents_tuning(self):
+        """Statistics target of ``records.data`` and options of its GIN index."""
+        return self.query(
+            "SELECT attstattarget, (SELECT reloptions FROM pg_class"
+            "  WHERE relname = 'idx_records_data') FROM pg_attribute"
+            " WHERE attrelid = 'records'::regclass AND attname = 'data'")[0]
 
     def test_upgrades_a_version_1_database(self):
         self.storage.initialize_schema()
+        assert self.documents_tuning() == (1, ["fastupdate=off"])
         record = self.storage.create("c", "p", {"a": 1})
-        # Version 1 is version 2 with the default statistics of documents.
+        # Version 1 is version 2 with PostgreSQL's defaults for documents.
         self.query("ALTER TABLE records ALTER COLUMN data SET STATISTICS -1;"
+                   "ALTER INDEX idx_records_data RESET (fastupdate);"
                    "UPDATE metadata SET value = '1' WHERE name = 'storage_schema_version'")
-        assert self.data_statistics_target() == -1
+        assert self.documents_tuning() == (-1, None)
+        self.storage.create("c", "p", {"a": 2})  # into the pending list
         self.storage.initialize_schema()
         assert self.version() == [("2",)]
-        assert self.data_statistics_target() == 1
-        assert self.storage.get_all("c", "p") == ([record], 1)
+        assert self.documents_tuning() == (1, ["fastupdate=off"])
+        assert self.storage.get_all("c", "p", filters=[Filter("a", 1, COMPARISON.EQ)]) == (
+            [record], 1)
 
     def test_upgrades_step_by_step_from_every_earlier_version(self, tmp_path):
         self.storage.initialize_schema()
