@@ -126,3 +126,22 @@ def test_secrets_never_appear_in_log_lines(caplog):
                    base64.b64encode(f"mat:{password}".encode()).decode()):
         assert secret not in text
     assert "_token" in text and "abc" in text  # pagination tokens are not secrets
+
+
+def test_resources_bind_their_collection_and_listing_figures(caplog):
+    app = make_app({"logging_renderer": "cliquet.logs.MozillaHekaRenderer",
+                    "userid_hmac_secret": "s",
+                    **{f"{kind}_backend": f"cliquet.{kind}.memory"
+                       for kind in ("storage", "cache", "permission")}}, scan="tests.testapp")
+    headers = {"Authorization": "Basic bWF0OjE="}
+    with caplog.at_level("INFO", logger="cliquet"):
+        record = app.post_json("/v1/todos", {"data": {"title": "a"}}, headers=headers).json["data"]
+        app.post_json("/v1/todos", {"data": {"title": "b"}}, headers=headers)
+        listing = app.get("/v1/todos?_limit=1", headers=headers)
+        app.get(f"/v1/todos/{record['id']}", headers=headers)
+    create, _, collection, single = [json.loads(line)["Fields"] for line in summary_lines(caplog)]
+    assert create["collection_id"] == single["collection_id"] == "todo"
+    assert collection["collection_id"] == "todo"
+    assert collection["collection_timestamp"] == int(listing.headers["ETag"].strip('"'))
+    assert (collection["nb_records"], collection["limit"]) == (1, 1)
+    assert "nb_records" not in single

@@ -16,6 +16,7 @@ from pyramid.settings import asbool
 
 from cliquet.errors import ERRORS, http_error, json_error_handler, raise_invalid, send_alert
 from cliquet.events import ACTIONS, has_subscribers
+from cliquet.logs import bind_request_context
 from cliquet.resource import _pagination, _preconditions, _querystring
 from cliquet.resource._endpoints import EndpointsMixin
 from cliquet.resource._registry import register, register_resource
@@ -80,6 +81,7 @@ class UserResource(EndpointsMixin):
             collection_id=classname(self), parent_id=self.get_parent_id(request),
             auth=request.headers.get("Authorization"))
         self.record_id = (request.matchdict or {}).get("id")
+        bind_request_context(collection_id=self.model.collection_id)
         self._timestamp = None
         if request.method not in ("GET", "HEAD") and \
                 has_subscribers(registry, ACTIONS.UPDATE):
@@ -87,9 +89,14 @@ class UserResource(EndpointsMixin):
 
     @property
     def timestamp(self) -> int:
-        """The collection timestamp, read once per request (before any write)."""
+        """The collection timestamp, read once per request when needed.
+
+        It is read before any write when write events are subscribed (they
+        carry it), and bound to the request's log context once read.
+        """
         if self._timestamp is None:
             self._timestamp = self._collection_timestamp()
+            bind_request_context(collection_timestamp=self._timestamp)
         return self._timestamp
 
     @timestamp.setter

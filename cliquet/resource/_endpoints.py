@@ -8,6 +8,7 @@ from pyramid import httpexceptions
 
 from cliquet.errors import ERRORS, http_error, raise_invalid
 from cliquet.events import ACTIONS
+from cliquet.logs import bind_request_context
 from cliquet.resource import _pagination, _querystring
 from cliquet.storage import Filter
 from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
@@ -45,6 +46,7 @@ class EndpointsMixin:
         if partial_fields:
             records = [self._project(record, partial_fields) for record in records]
         response.headers["Total-Records"] = str(total_records)
+        bind_request_context(nb_records=len(records), limit=limit)
         return self.postprocess(records)
 
     def collection_post(self):
