@@ -15,8 +15,13 @@ apart). Prints a table and writes JSON (``--json``). A single server process
 runs on its own CPU(s), the load generator on the first one (``--no-pin``
 to share them).
 
+With ``--workers N`` the demo runs under gunicorn on PostgreSQL + Redis, with
+one worker then with N, unpinned: (b) driven by wrk when installed (its CPU
+per request is negligible), (a), (b), (e), (f), last_modified ordering, and
+the throughput of (b) with N workers against one.
+
     python bench/http.py                     # memory and postgresql, one process
-    python bench/http.py --workers 2         # gunicorn, 2 workers, postgresql + redis
+    python bench/http.py --workers 2         # gunicorn, 1 then 2 workers, postgresql + redis
 """
 import os
 import sys
