@@ -198,17 +198,18 @@ class QueryBuilder:
         if column:
             return f"{column} {_OPERATORS[operator]} {self.bind(value)}"
         if operator in (COMPARISON.EQ, COMPARISON.NOT):
-            if field not in (self.id_field, self.modified_field) and \
+            if not pagination and field not in (self.id_field, self.modified_field) and \
                     not isinstance(value, (dict, list, tuple)):
-                # Scalar equality as containment, which the GIN index serves.
+                # Scalar equality as containment, which the GIN index serves
+                # (pagination rules are evaluated on the rows already found).
                 sql = f"data @> CAST({self.bind(json.dumps({field: value}))} AS JSONB)"
             else:
                 sql = f"{self.expression(field)} = CAST({self.bind(json.dumps(value))} AS JSONB)"
             return sql if operator == COMPARISON.EQ else f"({sql}) IS NOT TRUE"
-        expression = self.expression(field)
-        sql = f"{expression} {_OPERATORS[operator]} CAST({self.bind(json.dumps(value))} AS JSONB)"
+        sql = f"{self.expression(field)} {_OPERATORS[operator]} " \
+              f"CAST({self.bind(json.dumps(value))} AS JSONB)"
         if pagination and operator in (COMPARISON.GT, COMPARISON.MIN):
-            sql = f"({sql} OR {expression} IS NULL)"
+            sql = f"({sql}) IS NOT FALSE"  # NULL when the field is missing
         return sql
 
     def filters(self, filters) -> str:
