@@ -1,4 +1,5 @@
 """Every storage backend runs the conformance suite, plus its own cases."""
+import contextlib
 import inspect
 import logging
 import random
@@ -321,6 +322,36 @@ class TestPostgreSQLClient:
         transaction.begin()
         with client.connect() as connection:
             connection.execute(f"INSERT INTO {table} VALUES (1)")
+        transaction.abort()
+        assert rows() == []
+        assert client.engine.pool.checkedout() == 0
+
+    def test_a_failed_write_returns_its_connection_without_a_transaction(self, probe):
+        client, table, rows = probe
+        transaction.begin()
+        with pytest.raises(BackendError), client.connect() as connection:
+            connection.execute(f"INSERT INTO {table} VALUES (1 / 0)")
+        transaction.abort()
+        assert client.engine.pool.checkedout() == 0
+        for _ in range(client.engine.pool.size()):  # whichever pooled connection comes next
+            transaction.begin()
+            with client.connect(readonly=True) as connection:
+                # Within a leftover transaction now() would be its (earlier) start.
+                connection.execute("SELECT pg_sleep(0.002)")
+                assert connection.execute("SELECT now() < statement_timestamp()") == [(False,)]
+            transaction.abort()
+
+    def test_a_transaction_whose_statement_failed_does_not_commit(self, probe):
+        import psycopg2
+
+        client, table, rows = probe
+        transaction.begin()
+        with client.connect() as connection:
+            connection.execute(f"INSERT INTO {table} VALUES (1)")
+            with contextlib.suppress(psycopg2.Error):  # an error the caller swallowed
+                connection.dbapi_connection.cursor().execute("SELECT 1 / 0")
+        with pytest.raises(BackendError):
+            transaction.commit()
         transaction.abort()
         assert rows() == []
         assert client.engine.pool.checkedout() == 0

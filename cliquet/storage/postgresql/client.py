@@ -74,10 +74,8 @@ class PostgreSQLClient:
                 yield Connection(dbapi_connection)
                 if not autocommit:
                     dbapi_connection.commit()
-            except BaseException:
-                _release(pooled, rollback=not autocommit)
-                raise
-            _release(pooled)
+            finally:
+                _release(pooled)  # rolled back unless committed
         except (psycopg2.Error, sqlalchemy.exc.SQLAlchemyError) as e:
             if request_connection is not None:
                 request_connection.doom()
@@ -91,10 +89,12 @@ class PostgreSQLClient:
 class Connection:
     """A psycopg2 connection running SQL whose parameters are written ``:name``."""
 
-    __slots__ = ("dbapi_connection",)
+    __slots__ = ("dbapi_connection", "begin_with_next")
 
     def __init__(self, dbapi_connection):
         self.dbapi_connection = dbapi_connection
+        #: Open a transaction with the next statement, in the same round trip.
+        self.begin_with_next = False
 
     def execute(self, sql: str, params: dict | None = None) -> list[tuple] | int:
         """The rows of ``sql`` as tuples, or the row count of a statement returning none.
@@ -102,6 +102,9 @@ class Connection:
         As in SQLAlchemy's ``text()``, a ``:name`` inside a string literal is a
         placeholder too. Without ``params`` the SQL is sent as is.
         """
+        if self.begin_with_next:
+            self.begin_with_next = False
+            sql = "BEGIN; " + sql
         with self.dbapi_connection.cursor() as cursor:
             if params:
                 cursor.execute(_pyformat(sql), params)
@@ -127,8 +130,9 @@ class _RequestConnection:
     is in autocommit mode: under READ COMMITTED each statement sees what was
     committed when it started, in a transaction or not, so reads save the
     ``BEGIN`` and ``ROLLBACK`` round trips. The first write opens the
-    transaction, which is committed when the zope transaction votes (so that
-    a failing ``COMMIT`` aborts the others), and later reads stay in it.
+    transaction (its ``BEGIN`` sent with it, in one round trip), which is
+    committed when the zope transaction votes (so that a failing ``COMMIT``
+    aborts the others), and later reads stay in it.
     """
 
     def __init__(self, client: PostgreSQLClient, transaction):
@@ -166,7 +170,7 @@ class _RequestConnection:
         """The connection, in a transaction from the first write on."""
         if not readonly and not self._writing:
             self._writing = True
-            self._dbapi_connection.autocommit = False
+            self._connection.begin_with_next = True
         return self._connection
 
     def doom(self) -> None:
@@ -177,7 +181,7 @@ class _RequestConnection:
     # IDataManager
 
     def abort(self, transaction) -> None:
-        self._end(rollback=True)
+        self._end()
 
     def tpc_begin(self, transaction) -> None:
         """Nothing to prepare."""
@@ -186,39 +190,53 @@ class _RequestConnection:
         """Nothing to do before the vote."""
 
     def tpc_vote(self, transaction) -> None:
-        if self._writing:
-            try:
-                self._dbapi_connection.commit()
-            except Exception as e:
-                raise BackendError(original=e) from e
-            self._writing = False
+        if not _in_transaction(self._dbapi_connection):
+            return  # nothing written
+        try:
+            with self._dbapi_connection.cursor() as cursor:
+                cursor.execute("COMMIT")
+                if cursor.statusmessage != "COMMIT":  # a failed transaction rolls back
+                    raise RuntimeError("the transaction failed and was rolled back")
+        except Exception as e:
+            raise BackendError(original=e) from e
 
     def tpc_finish(self, transaction) -> None:
-        self._end(rollback=False)
+        self._end()
 
     def tpc_abort(self, transaction) -> None:
-        self._end(rollback=True)
+        self._end()
 
     def sortKey(self) -> str:
         """Before the undo log of the other backends (``~cliquet.undo``)."""
         return f"cliquet.postgresql:{id(self.client)}"
 
-    def _end(self, rollback: bool) -> None:
+    def _end(self) -> None:
         if self._pooled is None:
             return
-        _release(self._pooled, rollback=rollback and self._writing)
+        _release(self._pooled)
         self._pooled = None
 
 
-def _release(pooled, rollback: bool = False) -> None:
-    """Give a connection back to the pool, rolled back first if asked (or dropped if broken)."""
+def _in_transaction(dbapi_connection) -> bool:
+    """Whether the server holds a transaction open on the connection (no round trip)."""
+    import psycopg2.extensions
+
+    return dbapi_connection.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE
+
+
+def _release(pooled) -> None:
+    """Give a connection back to the pool, its open transaction rolled back (dropped if broken)."""
     dbapi_connection = pooled.dbapi_connection
     if dbapi_connection is None or dbapi_connection.closed:
         pooled.invalidate()
         return
     try:
-        if rollback:
-            dbapi_connection.rollback()
+        if _in_transaction(dbapi_connection):
+            if dbapi_connection.autocommit:  # opened by a statement, unknown to psycopg2
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute("ROLLBACK")
+            else:
+                dbapi_connection.rollback()
         dbapi_connection.autocommit = False
     except Exception:
         pooled.invalidate()
