@@ -190,7 +190,7 @@ class _RequestConnection:
         """Nothing to do before the vote."""
 
     def tpc_vote(self, transaction) -> None:
-        if not _in_transaction(self._dbapi_connection):
+        if not self._writing or not _in_transaction(self._dbapi_connection):
             return  # nothing written
         try:
             with self._dbapi_connection.cursor() as cursor:
