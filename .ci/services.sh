@@ -50,8 +50,11 @@ pg_isready -h 127.0.0.1 -p 5432 -q
 
 as_postgres() { $SUDO su postgres -c "$1"; }
 as_postgres "psql -q -c \"ALTER USER postgres PASSWORD 'postgres';\"" >/dev/null
-if ! as_postgres "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='${PGDATABASE_TEST}'\"" | grep -q 1; then
-  echo "services: creating database ${PGDATABASE_TEST}"
-  as_postgres "createdb -E UTF8 -T template0 ${PGDATABASE_TEST}"
-fi
+# testdb: the database Cliquet 3.1.5's own suite uses (make conformance).
+for database in "${PGDATABASE_TEST}" testdb; do
+  if ! as_postgres "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='${database}'\"" | grep -q 1; then
+    echo "services: creating database ${database}"
+    as_postgres "createdb -E UTF8 -T template0 ${database}"
+  fi
+done
 echo "services: redis and postgresql ready"

@@ -7,10 +7,17 @@ import os
 import re
 import time
 from binascii import hexlify
+from urllib.parse import unquote
 
 import colander
 import orjson
+from pyramid.request import apply_request_extensions
 from cornice.util import current_service as cornice_current_service
+
+try:
+    import sqlalchemy
+except ImportError:  # the ``postgresql`` extra is not installed
+    sqlalchemy = None
 
 
 class _FastJSON:
@@ -255,6 +262,53 @@ def _allow_origin_from_settings(request, response) -> None:
             response.headers["Access-Control-Allow-Origin"] = origin
 
 
+def build_request(original, dict_obj: dict):
+    """The subrequest described by ``dict_obj``, sharing the parent's request data.
+
+    ``dict_obj`` has a ``path`` (the API prefix of ``original`` is prepended
+    when missing) and optional ``method`` (``GET``), ``headers`` (over those of
+    ``original``) and ``body``: a dict is sent as JSON, ``str``/``bytes`` as is
+    (headers untouched), a falsy body as no body. The subrequest's ``parent``
+    is ``original``.
+    """
+    prefix = "/" + original.path_info.split("/")[1]
+    path = dict_obj["path"]
+    if not path.startswith(prefix):
+        path = prefix + path
+    headers = dict(original.headers)
+    headers.update(dict_obj.get("headers") or {})
+    body = dict_obj.get("body") or b""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    elif not isinstance(body, bytes):
+        headers["Content-Type"] = "application/json; charset=utf-8"
+        body = json.dumps(body).encode("utf-8")
+    headers.pop("Content-Length", None)
+    subrequest = original.__class__.blank(path=path, headers=headers,
+                                          method=dict_obj.get("method", "GET"))
+    subrequest.body = body
+    subrequest.registry = original.registry
+    subrequest.parent = original
+    apply_request_extensions(subrequest)
+    return subrequest
+
+
+def build_response(response, request) -> dict:
+    """``{path, status, headers, body}`` of a subrequest's response."""
+    body = ""
+    if request.method != "HEAD" and response.body:
+        try:
+            body = json.loads(response.body)
+        except ValueError:
+            body = response.text
+    return {
+        "path": unquote(request.path),
+        "status": response.status_code,
+        "headers": dict(response.headers),
+        "body": body,
+    }
+
+
 def follow_subrequest(request, subrequest, **kwargs):
     """Invoke ``subrequest``, rendering error views and following one redirect.
 
@@ -265,8 +319,6 @@ def follow_subrequest(request, subrequest, **kwargs):
     location = response.headers.get("Location") if 300 <= response.status_code < 400 else None
     if location is None:
         return response, subrequest
-
-    from pyramid.request import apply_request_extensions
 
     redirected = subrequest.__class__.blank(path=location, headers=dict(subrequest.headers),
                                method=subrequest.method)

@@ -254,11 +254,15 @@ class TestPostgreSQLClient:
         assert "cache_* will be ignored" in caplog.text
         other = pg_client.create_from_config(config, prefix="storage_", with_transaction=False)
         assert other is client
-        transactional = pg_client.create_from_config(self.config(), prefix="storage_")
+        transactional = pg_client.create_from_config(
+            self.config(transaction_per_request="true"), prefix="storage_")
         assert transactional.commit_manually is False
+        bare = pg_client.create_from_config(self.config(), prefix="storage_")
+        assert bare.commit_manually is True  # built outside initialize(): commits on its own
         assert self.config().registry is not config.registry
         client.engine.dispose()
         transactional.engine.dispose()
+        bare.engine.dispose()
 
     def test_autocommit_runs_each_statement_in_its_own_transaction(self):
         client = pg_client.create_from_config(self.config(
@@ -286,7 +290,8 @@ class TestPostgreSQLClient:
         """A transactional client, a manual one, and an empty table to write to."""
         manual = pg_client.create_from_config(self.config(transaction_per_request="false"),
                                               prefix="storage_")
-        client = pg_client.create_from_config(self.config(), prefix="storage_")
+        client = pg_client.create_from_config(self.config(transaction_per_request="true"),
+                                              prefix="storage_")
         table = f"client_probe_{uuid.uuid4().hex}"
         with manual.connect() as connection:
             connection.execute(f"CREATE TABLE {table} (x INT)")

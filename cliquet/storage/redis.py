@@ -23,6 +23,7 @@ from cliquet.storage.exceptions import BackendError, RecordNotFoundError, Unicit
 from cliquet.storage.memory import MemoryBasedStorage, copy_record
 from cliquet.utils import json, msec_time
 
+DEFAULT_URL = "redis://localhost:6379/0"
 DEFAULT_POOL_SIZE = 25
 DEFAULT_POOL_TIMEOUT = 30
 DEFAULT_CONNECT_TIMEOUT = 5
@@ -49,16 +50,23 @@ def create_from_config(config, prefix: str = "") -> redis.Redis:
     The pool holds ``<prefix>pool_size`` connections (25); a checkout waits at
     most ``<prefix>pool_timeout`` seconds (30) and connecting at most
     ``<prefix>connect_timeout`` seconds (5) before raising.
+    An empty or missing URL means ``redis://localhost:6379/0``, as in Cliquet 3.1.
     """
     settings = config.get_settings()
     pool = redis.BlockingConnectionPool.from_url(
-        settings[prefix + "url"],
+        settings.get(prefix + "url") or DEFAULT_URL,
         max_connections=int(settings.get(prefix + "pool_size") or DEFAULT_POOL_SIZE),
         timeout=float(settings.get(prefix + "pool_timeout") or DEFAULT_POOL_TIMEOUT),
         socket_connect_timeout=float(
             settings.get(prefix + "connect_timeout") or DEFAULT_CONNECT_TIMEOUT),
     )
     return redis.Redis(connection_pool=pool)
+
+
+def connection_settings(client: redis.Redis) -> dict:
+    """``host``, ``port``, ``db`` and ``password`` a Redis client connects with."""
+    kwargs = client.connection_pool.connection_kwargs
+    return {key: kwargs.get(key) for key in ("host", "port", "db", "password")}
 
 
 class RedisBackend:
@@ -71,6 +79,11 @@ class RedisBackend:
         super().__init__(*args, **kwargs)
         self._client = client
 
+    @property
+    def settings(self) -> dict:
+        """``host``, ``port``, ``db`` and ``password`` of the Redis connection."""
+        return connection_settings(self._client)
+
     def initialize_schema(self, dry_run: bool = False) -> None:
         """Redis has no schema."""
 
@@ -80,27 +93,18 @@ class RedisBackend:
         self._client.flushdb()
 
 
-class Storage(MemoryBasedStorage):
+class Storage(RedisBackend, MemoryBasedStorage):
     """Storage backend on a Redis client (see :func:`load_from_config`).
 
     :param client: a ``redis.Redis`` client.
     """
 
     def __init__(self, client: redis.Redis, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._client = client
+        super().__init__(client, *args, **kwargs)
         self._load_script = client.register_script(scripts.LOAD)
         self._write_script = client.register_script(scripts.WRITE)
         self._delete_script = client.register_script(scripts.DELETE)
         self._purge_script = client.register_script(scripts.PURGE)
-
-    def initialize_schema(self, dry_run: bool = False) -> None:
-        """Redis has no schema."""
-
-    @wrap_redis_error
-    def flush(self, auth=None) -> None:
-        """Empty the whole Redis database."""
-        self._client.flushdb()
 
     @wrap_redis_error
     def collection_timestamp(self, collection_id, parent_id, auth=None) -> int:

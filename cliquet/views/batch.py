@@ -1,14 +1,13 @@
 """``POST /{prefix}/batch``: several requests in one, in one transaction."""
 import colander
 from pyramid import httpexceptions
-from pyramid.request import apply_request_extensions
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from cliquet import Service, errors
 from cliquet._validation import body_validator
 from cliquet.events import restore_resource_events, snapshot_resource_events
 from cliquet.logs import bind_request_context, logger
-from cliquet.utils import json, merge_dicts
+from cliquet.utils import build_request, build_response, json, merge_dicts
 
 HTTP_METHODS = ("GET", "HEAD", "DELETE", "TRACE", "POST", "PUT", "PATCH")
 
@@ -51,47 +50,6 @@ class BatchPayloadSchema(colander.MappingSchema):
 
 
 batch = Service(name="batch", path="/batch", description="Batch operations")
-
-
-def build_request(original, spec: dict):
-    """The subrequest described by ``spec``, sharing the parent's request data."""
-    prefix = "/" + original.path_info.split("/")[1]
-    path = spec["path"]
-    if not path.startswith(prefix):
-        path = prefix + path
-    headers = dict(original.headers)
-    headers.update(spec.get("headers") or {})
-    body = spec.get("body") or None
-    payload = b""
-    if body:
-        headers["Content-Type"] = "application/json; charset=utf-8"
-        payload = json.dumps(body).encode("utf-8")
-    headers.pop("Content-Length", None)
-    subrequest = original.__class__.blank(path=path, headers=headers,
-                                          method=spec.get("method", "GET"))
-    subrequest.body = payload
-    subrequest.registry = original.registry
-    subrequest.parent = original
-    apply_request_extensions(subrequest)
-    return subrequest
-
-
-def build_response(response, request) -> dict:
-    """``{path, status, headers, body}`` of a subrequest's response."""
-    from urllib.parse import unquote
-
-    body = ""
-    if request.method != "HEAD" and response.body:
-        try:
-            body = json.loads(response.body)
-        except ValueError:
-            body = response.text
-    return {
-        "path": unquote(request.path),
-        "status": response.status_code,
-        "headers": dict(response.headers),
-        "body": body,
-    }
 
 
 def _json_error(response):

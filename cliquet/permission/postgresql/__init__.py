@@ -70,8 +70,9 @@ class Permission(PermissionBase):
         super().__init__(*args, **kwargs)
         self.client = client
 
-    def _query(self, sql: str, readonly: bool = False, **params) -> list:
-        with self.client.connect(readonly=readonly) as conn:
+    def _query(self, sql: str, readonly: bool = False, force_commit: bool = False,
+               **params) -> list:
+        with self.client.connect(readonly=readonly, force_commit=force_commit) as conn:
             rows = conn.execute(sql, params)
             return rows if isinstance(rows, list) else []
 
@@ -83,8 +84,14 @@ class Permission(PermissionBase):
         create_schema(self.client, _SCHEMA_FILE, "permission tables", dry_run)
 
     def flush(self) -> None:
+        """Delete everything: in the request transaction if it wrote already, else at once.
+
+        Called outside requests (tests, scripts), it never leaves a session
+        idle in a transaction.
+        """
         self._query(
-            "WITH users AS (DELETE FROM user_principals) DELETE FROM access_control_entries"
+            "WITH users AS (DELETE FROM user_principals) DELETE FROM access_control_entries",
+            force_commit=not self.client.joined(),
         )
 
     def add_user_principal(self, user_id: str, principal: str) -> None:

@@ -1,6 +1,7 @@
 """PostgreSQL connections shared by the PostgreSQL backends (pooled by SQLAlchemy 2)."""
 import contextlib
 import functools
+import inspect
 import logging
 import re
 from collections.abc import Iterator
@@ -20,6 +21,9 @@ DEFAULT_CONNECT_TIMEOUT = 5
 _BACKEND_KEYS = {"url", "backend", "max_fetch_size", "prefix", "poolclass", "connect_timeout"}
 _INT_KEYS = {"pool_size", "max_overflow", "pool_recycle", "max_backlog"}
 _ENGINE_DEFAULTS = {"pool_size": 25, "max_backlog": -1}
+# Engine keyword arguments that only some pool classes take (engine name: pool name).
+_POOL_KEYS = {"pool_size", "max_overflow", "pool_timeout", "max_backlog"}
+_POOL_ARGUMENTS = {"timeout": "pool_timeout"}
 _REGISTRY_ATTR = "_cliquet_postgresql_clients"
 
 
@@ -80,6 +84,18 @@ class PostgreSQLClient:
             if request_connection is not None:
                 request_connection.doom()
             raise BackendError(original=e) from e
+
+    def joined(self) -> bool:
+        """Whether the current zope ``transaction`` already holds a connection of this client."""
+        if not self.transactional:
+            return False
+        import transaction
+
+        try:
+            transaction.get().data(self)
+        except KeyError:
+            return False
+        return True
 
     def close(self) -> None:
         """Close every pooled connection (the client stays usable: it reconnects)."""
@@ -280,7 +296,7 @@ def create_from_config(config, prefix: str = "",
     """
     settings = config.get_settings()
     url = _sqlalchemy_url(settings[prefix + "url"])
-    transactional = with_transaction and asbool(settings.get("transaction_per_request", True))
+    transactional = with_transaction and asbool(settings.get("transaction_per_request", False))
     engine_kwargs = _engine_kwargs(settings, prefix)
 
     clients = getattr(config.registry, _REGISTRY_ATTR, None)
@@ -312,13 +328,25 @@ def _build_client(config, url: str, transactional: bool, engine_kwargs: dict) ->
 
     kwargs = dict(engine_kwargs)
     connect_timeout = kwargs.pop("connect_timeout")
-    kwargs["poolclass"] = config.maybe_dotted(kwargs["poolclass"])
+    kwargs["poolclass"] = poolclass = config.maybe_dotted(kwargs["poolclass"])
+    for name in _POOL_KEYS - _pool_parameters(poolclass):
+        kwargs.pop(name, None)  # e.g. ``StaticPool`` has no size
     url_object = sqlalchemy.engine.make_url(url)
     if "connect_timeout" not in url_object.query:
         kwargs.setdefault("connect_args", {})["connect_timeout"] = connect_timeout
     engine = sqlalchemy.create_engine(url_object, module=psycopg2, json_deserializer=orjson.loads,
                                       **kwargs)
     return PostgreSQLClient(engine, transactional=transactional)
+
+
+def _pool_parameters(poolclass) -> set:
+    """Names of the pool settings that ``poolclass`` takes."""
+    names = set()
+    for cls in poolclass.__mro__:
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            names.update(inspect.signature(init).parameters)
+    return {_POOL_ARGUMENTS.get(name, name) for name in names}
 
 
 def _sqlalchemy_url(url: str) -> str:
