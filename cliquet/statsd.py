@@ -8,18 +8,20 @@ from pyramid.interfaces import PHASE3_CONFIG, ISecurityPolicy
 
 from cliquet import utils
 
+try:
+    import statsd as statsd_module
+except ImportError:  # the ``monitoring`` extra is not installed
+    statsd_module = None
+
 
 class Client:
     """Thin wrapper of :class:`statsd.StatsClient` with Cliquet's helpers."""
 
     def __init__(self, host, port, prefix):
-        try:
-            import statsd
-        except ImportError as exc:
-            raise ImportWarning(
-                "statsd_url is set but the statsd package is missing: "
-                "pip install cliquet[monitoring]") from exc
-        self._client = statsd.StatsClient(host, port, prefix=prefix)
+        if statsd_module is None:
+            raise ImportWarning("statsd_url is set but the statsd package is missing: "
+                                "pip install cliquet[monitoring]")
+        self._client = statsd_module.StatsClient(host, port, prefix=prefix)
 
     def watch_execution_time(self, obj, prefix="", classname=None) -> None:
         """Time every public method of ``obj`` as ``<prefix>.<classname>.<method>``."""

@@ -98,3 +98,21 @@ def test_watch_execution_time_wraps_public_methods(udp_server):
     metrics = received(udp_server)
     assert [(n, k) for n, _, k in metrics] == [("pfx.things.thing.public", "ms"),
                                               ("pfx.hits", "s")]
+
+
+def test_client_is_built_from_the_statsd_module_attribute(monkeypatch):
+    built = []
+
+    class FakeStatsClient:
+        def __init__(self, host, port, prefix):
+            built.append((host, port, prefix))
+
+    monkeypatch.setattr(statsd, "statsd_module", type("M", (), {"StatsClient": FakeStatsClient}))
+    statsd.Client("example.org", 8125, "pfx")
+    assert built == [("example.org", 8125, "pfx")]
+
+
+def test_client_without_the_statsd_package_raises(monkeypatch):
+    monkeypatch.setattr(statsd, "statsd_module", None)
+    with pytest.raises(ImportWarning):
+        statsd.Client("example.org", 8125, "pfx")
