@@ -3,6 +3,7 @@
 Each step is named by dotted path in the ``initialization_sequence`` setting,
 so an application can drop, reorder or replace any of them.
 """
+import fnmatch
 import logging
 import os
 import time
@@ -23,6 +24,29 @@ from cliquet.logs import (
     bind_request_context, configure as configure_logging, iso_now, logger,
     redact_querystring, reset_request_context,
 )
+
+try:
+    import newrelic.agent
+except ImportError:  # optional: the ``newrelic_config`` setting needs it
+    newrelic = None
+
+try:
+    from werkzeug.middleware.profiler import ProfilerMiddleware as _WerkzeugProfiler
+except ImportError:  # optional: the ``profiler_enabled`` setting needs it
+    ProfilerMiddleware = None
+else:
+    class ProfilerMiddleware(_WerkzeugProfiler):
+        """Werkzeug's profiler: one ``.prof`` file per request in ``profile_dir``.
+
+        ``restrictions`` is a shell-style pattern (``*cliquet*``) limiting the
+        functions printed after each request.
+        """
+
+        def __init__(self, app, profile_dir, restrictions="*cliquet*"):
+            super().__init__(
+                app, profile_dir=profile_dir, restrictions=(fnmatch.translate(restrictions),),
+                filename_format="{method}.{path}.{elapsed:06.0f}ms.{time:.0f}.prof",
+            )
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -251,16 +275,18 @@ def setup_backoff(config) -> None:
     config.add_subscriber(on_new_response, NewResponse)
 
 
-def setup_statsd(config) -> None:
-    """StatsD client when ``statsd_url`` is set; nothing at all otherwise."""
+def setup_statsd(config):
+    """StatsD client when ``statsd_url`` is set (returned, and ``registry.statsd``);
+    ``None`` and no instrumentation at all otherwise."""
     settings = config.get_settings()
     config.registry.statsd = None
     if not settings["statsd_url"]:
-        return
+        return None
     from cliquet import statsd
 
-    config.registry.statsd = statsd.load_from_config(config)
+    client = config.registry.statsd = statsd.load_from_config(config)
     statsd.instrument(config)
+    return client
 
 
 def setup_listeners(config) -> None:
@@ -271,10 +297,27 @@ def setup_listeners(config) -> None:
 
 
 def install_middlewares(app, settings=None):
-    """Wrap the WSGI ``app`` with New Relic and the profiler when enabled."""
-    from cliquet import middlewares
+    """Wrap the WSGI ``app`` with New Relic (``newrelic_config``, ``newrelic_env``)
+    and the profiler (``profiler_enabled``, ``profiler_dir``) when enabled."""
+    if settings is None:
+        settings = app.registry.settings
 
-    return middlewares.install(app, settings)
+    newrelic_config = settings.get("newrelic_config")
+    if newrelic_config:
+        if newrelic is None:
+            raise ImportError("newrelic_config is set but the newrelic package is missing: "
+                              "pip install newrelic")
+        newrelic.agent.initialize(newrelic_config, settings.get("newrelic_env", "dev"))
+        app = newrelic.agent.WSGIApplicationWrapper(app)
+
+    if asbool(settings.get("profiler_enabled")):
+        if ProfilerMiddleware is None:
+            raise ImportError("profiler_enabled is set but the werkzeug package is missing: "
+                              "pip install cliquet[monitoring]")
+        profile_dir = settings.get("profiler_dir") or "/tmp"
+        os.makedirs(profile_dir, exist_ok=True)
+        app = ProfilerMiddleware(app, restrictions="*cliquet*", profile_dir=profile_dir)
+    return app
 
 
 def _text_settings(defaults: dict) -> set:
@@ -290,7 +333,7 @@ def _env_name(key: str) -> str:
 def load_default_settings(config, default_settings: dict, environ=None) -> None:
     """Apply defaults, resolve prefixed spellings and environment overrides.
 
-    A setting may be written ``name``, ``cliquet.name`` or ``<project>.name``;
+    A setting, or a default, may be written ``name``, ``cliquet.name`` or ``<project>.name``;
     it is stored under its unprefixed name. Environment variables ``NAME``,
     ``<PROJECT>_NAME`` then ``CLIQUET_NAME`` override it (later wins). Values
     are coerced with :func:`cliquet.utils.native_value`, except settings whose
@@ -302,13 +345,16 @@ def load_default_settings(config, default_settings: dict, environ=None) -> None:
     settings = config.get_settings()
     project_name = settings.get("project_name") or ""
     prefixes = ["cliquet."] + ([f"{project_name}."] if project_name else [])
-    text_settings = _text_settings(default_settings)
 
     def unprefixed(key):
         for prefix in prefixes:
             if key.startswith(prefix):
                 return key[len(prefix):]
         return key
+
+    # Defaults may be prefixed too; a later spelling overrides an earlier one.
+    default_settings = {unprefixed(key): value for key, value in default_settings.items()}
+    text_settings = _text_settings(default_settings)
 
     spellings = {}
     for key in list(settings):
@@ -353,7 +399,8 @@ def initialize(config, version=None, project_name="", default_settings=None):
     load_default_settings(config, defaults)
     settings = config.get_settings()
     if not settings["project_name"]:
-        warnings.warn("No value specified for `project_name`", stacklevel=2)
+        # Called exactly like 3.1 did (applications' tests mock warnings.warn).
+        warnings.warn("No value specified for `project_name`")  # noqa: B028
 
     project_version = settings.get("project_version") or version
     if not project_version:
@@ -374,6 +421,6 @@ def initialize(config, version=None, project_name="", default_settings=None):
 
 def initialize_cliquet(*args, **kwargs):
     """Deprecated alias of :func:`initialize`."""
-    warnings.warn("cliquet.initialize_cliquet is deprecated; use cliquet.initialize instead.",
-                  DeprecationWarning, stacklevel=2)
+    warnings.warn('cliquet.initialize_cliquet is now deprecated. '  # noqa: B028 (as 3.1)
+                  'Please use "cliquet.initialize" instead', DeprecationWarning)
     return initialize(*args, **kwargs)

@@ -1,4 +1,5 @@
 import os
+import re
 import warnings
 
 import pytest
@@ -7,6 +8,7 @@ from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 
 import cliquet
+from cliquet import initialization
 from cliquet.initialization import load_default_settings
 from tests.support import MEMORY_SETTINGS, make_app
 
@@ -134,7 +136,63 @@ def test_install_middlewares_without_options_returns_app():
 
 
 def test_newrelic_without_package_is_a_clear_error(monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "newrelic", None)
+    monkeypatch.setattr(initialization, "newrelic", None)
     wsgi = make_app().app
     with pytest.raises(ImportError, match="newrelic"):
         cliquet.install_middlewares(wsgi, {"newrelic_config": "/tmp/newrelic.ini"})
+
+
+def test_newrelic_wraps_the_application_with_the_agent(monkeypatch):
+    calls = []
+
+    class Agent:
+        @staticmethod
+        def initialize(config_file, environment):
+            calls.append((config_file, environment))
+
+        @staticmethod
+        def WSGIApplicationWrapper(app):
+            return ("wrapped", app)
+
+    monkeypatch.setattr(initialization, "newrelic", type("M", (), {"agent": Agent}))
+    wrapped = cliquet.install_middlewares("app", {"newrelic_config": "/etc/nr.ini",
+                                                  "newrelic_env": "prod"})
+    assert wrapped == ("wrapped", "app")
+    assert calls == [("/etc/nr.ini", "prod")]
+
+
+def test_profiler_restrictions_are_shell_patterns(tmp_path):
+    wsgi = make_app().app
+    profiler = initialization.ProfilerMiddleware(wsgi, profile_dir=str(tmp_path))
+    # pstats reads restrictions as regular expressions searched in "file:line(function)".
+    [pattern] = profiler._restrictions
+    assert re.search(pattern, "/src/cliquet/views/hello.py:23(get_hello)")
+    assert not re.search(pattern, "/site-packages/webob/request.py:10(__init__)")
+    webtest.TestApp(profiler).get("/v1/")
+    assert len(os.listdir(tmp_path)) == 1
+
+
+def test_initialize_cliquet_warning_names_the_replacement():
+    with pytest.warns(DeprecationWarning, match='use "cliquet.initialize" instead'):
+        cliquet.initialize_cliquet(Configurator(), "1.0", "x")
+
+
+def test_setup_statsd_returns_the_client():
+    config = Configurator(settings=dict(cliquet.DEFAULT_SETTINGS, statsd_url="udp://127.0.0.1:8125"))
+    client = initialization.setup_statsd(config)
+    assert client is config.registry.statsd is not None
+    config = Configurator(settings=dict(cliquet.DEFAULT_SETTINGS))
+    assert initialization.setup_statsd(config) is None
+
+
+def test_defaults_may_be_prefixed_too():
+    settings = settings_after({"paginate_by": None, "cliquet.paginate_by": 102,
+                               "myproject.http_host": "h:1", "multiauth.policies": "basicauth"},
+                              {})
+    assert settings["paginate_by"] == 102
+    assert settings["http_host"] == "h:1"
+    assert settings["multiauth.policies"] == "basicauth"
+    assert "cliquet.paginate_by" not in settings and "myproject.http_host" not in settings
+    config = Configurator(settings={"cliquet.paginate_by": "5"})
+    cliquet.initialize(config, "1.0", "x", default_settings={"cliquet.paginate_by": 10})
+    assert config.get_settings()["paginate_by"] == 5
