@@ -4,8 +4,7 @@ from pyramid.authorization import Authenticated, Everyone
 from pyramid.interfaces import ISecurityPolicy
 from pyramid_multiauth import MultiAuthPolicySelected, MultiAuthSecurityPolicy
 
-from cliquet import utils
-from cliquet.authorization import PRIVATE, AuthorizationPolicy, groupfinder
+from cliquet import authorization, utils
 from cliquet.logs import bind_request_context
 
 
@@ -36,9 +35,10 @@ class BasicAuthAuthenticationPolicy(pyramid_authentication.BasicAuthAuthenticati
         if not header:
             return None
         computed = request.bound_data.setdefault(_USERIDS_KEY, {})
-        if header not in computed:
-            computed[header] = self._hmac_userid(request)
-        return computed[header]
+        if header in computed:
+            return computed[header]
+        userid = computed[header] = self._hmac_userid(request)
+        return userid
 
     @staticmethod
     def _hmac_userid(request):
@@ -63,7 +63,7 @@ def prefixed_userid(request):
     authn_type = getattr(request, "authn_type", None)
     if authn_type is None:
         return None
-    return f"{authn_type}:{request.selected_userid}"
+    return authn_type + ":" + request.selected_userid
 
 
 def get_user_info(request) -> dict:
@@ -95,11 +95,12 @@ class SecurityPolicy(MultiAuthSecurityPolicy):
 
     def defer_groupfinder(self) -> None:
         """Read groups with the principals only (Cliquet's groupfinder only)."""
-        if self._callback is groupfinder:
+        if self._callback is authorization.groupfinder:
             self._deferred_groupfinder, self._callback = self._callback, None
 
     def permits(self, request, context, permission):
-        if permission == PRIVATE and isinstance(self._helper, AuthorizationPolicy):
+        if permission == authorization.PRIVATE and \
+                isinstance(self._helper, authorization.AuthorizationPolicy):
             return self.authenticated_userid(request) is not None
         return super().permits(request, context, permission)
 

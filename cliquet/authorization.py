@@ -1,10 +1,11 @@
 """Authorization: principals of a request and the permission decision."""
 import copy
+import functools
 
 from pyramid.authorization import Authenticated
 
-from cliquet.storage.exceptions import RecordNotFoundError
-from cliquet.utils import strip_uri_prefix
+from cliquet import authentication, utils
+from cliquet.storage import exceptions as storage_exceptions
 
 DYNAMIC = "dynamic"
 PRIVATE = "private"
@@ -33,9 +34,9 @@ class AuthorizationPolicy:
     """Decide whether principals hold a permission on a context (PROTOCOL §3.4).
 
     ``private`` (user resources) is granted to any authenticated request;
-    ``dynamic`` is replaced by the permission the context requires and decided
-    by the ``<resource>_<permission>_principals`` settings or the permission
-    backend.
+    ``dynamic`` is replaced by the permission the context requires. The
+    context (a :class:`RouteFactory`) gives the principals allowed by the
+    settings, checks the permission backend and lists the shared records.
     """
 
     #: Callable ``(object_id, permission) -> [(object_id, permission), ...]``
@@ -46,31 +47,38 @@ class AuthorizationPolicy:
         """Whether ``principals`` hold ``permission`` on ``context``."""
         if permission == PRIVATE:
             return Authenticated in principals
-        check = getattr(context, "check_permission", None)
-        if check is None:
-            return False
-        principals = self._effective_principals(context, principals)
+        if getattr(context, "check_permission", None) is None:
+            return False  # not a RouteFactory: nothing grants a permission
+        principals = _with_prefixed_userid(principals, context.get_prefixed_userid())
         if permission == DYNAMIC:
             permission = context.required_permission
         if permission == "create":
             permission = f"{context.resource_name}:create"
-        return check(permission, principals, get_bound_permissions=self.get_bound_permissions)
-
-    @staticmethod
-    def _effective_principals(context, principals) -> list:
-        request = context.request
-        principals = list(principals)
-        userid = getattr(request, "selected_userid", None)
-        prefixed = request.prefixed_userid
-        if prefixed:
-            if userid in principals:
-                principals.remove(userid)
-            principals.append(prefixed)
-            principals.append(f"{request.authn_type}_{userid}")
-        return principals
+        bound = self.get_bound_permissions
+        allowed_principals = context.allowed_principals
+        if allowed_principals:
+            allowed = not set(allowed_principals).isdisjoint(principals)
+        else:
+            allowed = context.check_permission(permission, principals,
+                                               get_bound_permissions=bound)
+        if not allowed and context.on_collection and permission in ("read", "write"):
+            # Collection GET/HEAD/DELETE: the records shared with the principals.
+            shared = context.fetch_shared_records(permission, principals,
+                                                  get_bound_permissions=bound)
+            allowed = len(shared) > 0
+        return allowed
 
     def principals_allowed_by_permission(self, context, permission):
         raise NotImplementedError()  # PROTOCOL §6.13: not implemented in Cliquet
+
+
+def _with_prefixed_userid(principals, prefixed_userid) -> list:
+    """The prefixed user id and its legacy ``<type>_<id>`` form replace the bare id."""
+    if not prefixed_userid or ":" not in prefixed_userid:
+        return principals
+    authn_type, userid = prefixed_userid.split(":", 1)
+    return [p for p in principals if p != userid] + [prefixed_userid,
+                                                     f"{authn_type}_{userid}"]
 
 
 class RouteFactory:
@@ -84,34 +92,35 @@ class RouteFactory:
     ``None``.
     """
 
+    resource_name = None
+    on_collection = None
+    required_permission = None
+    allowed_principals = None
+    permission_object_id = None
+    current_record = None
+    shared_ids = None
+    get_shared_ids = None
+
     method_permissions = {"head": "read", "get": "read", "post": "create",
                           "delete": "write", "patch": "write"}
 
     def __init__(self, request):
         self.request = request
-        self.resource_name = None
-        self.on_collection = None
-        self.required_permission = None
-        self.allowed_principals = None
-        self.permission_object_id = None
-        self.current_record = None
-        self.shared_ids = None
-        self.get_shared_ids = None
+        self.get_prefixed_userid = functools.partial(authentication.prefixed_userid, request)
 
-        service = request.current_service
-        resource_name = getattr(service, "resource_name", None)
-        if resource_name is None:
+        service = utils.current_service(request)
+        if getattr(service, "resource", None) is None:
             return
         self._service = service
-        self.resource_name = resource_name
-        self.on_collection = service.endpoint_type == "collection"
+        self.resource_name = request.current_resource_name
+        self.on_collection = getattr(service, "endpoint_type", None) == "collection"
         self.get_shared_ids = self.fetch_shared_records
         method = request.method.lower()
         self.required_permission = self.method_permissions.get(method)
         self.permission_object_id = self.get_permission_object_id(request)
         if method == "put" and not self.on_collection:
             self._check_existing_record(request, service)
-        self.allowed_principals = self._settings_principals(request, resource_name)
+        self.allowed_principals = self._settings_principals(request)
 
     def _check_existing_record(self, request, service) -> None:
         # PUT replaces (write on the record) or creates (create on the collection).
@@ -119,38 +128,26 @@ class RouteFactory:
         try:
             self.current_record = resource.model.get_record(resource.record_id)
             self.required_permission = "write"
-        except RecordNotFoundError:
+        except storage_exceptions.RecordNotFoundError:
             self.required_permission = "create"
-            collection_path = request.route_path(service.collection_route, **request.matchdict)
-            self.permission_object_id = strip_uri_prefix(collection_path)
+            self.permission_object_id = service.collection_path.format(**request.matchdict)
 
-    def _settings_principals(self, request, resource_name) -> list:
-        setting = f"{resource_name}_{self.required_permission}_principals"
+    def _settings_principals(self, request) -> list:
+        setting = f"{self.resource_name}_{self.required_permission}_principals"
         value = request.registry.settings.get(setting) or ""
         return value.split() if isinstance(value, str) else list(value)
 
     def check_permission(self, permission, principals, get_bound_permissions=None) -> bool:
-        """Decide ``permission`` for ``principals`` (§3.4 steps 4 to 6).
-
-        A non-empty settings list decides alone, else the permission backend;
-        when denied on a collection GET/HEAD/DELETE, the records shared with
-        the principals (if any) grant access to those only.
-        """
-        if self.allowed_principals:
-            allowed = not set(self.allowed_principals).isdisjoint(principals)
-        else:
-            backend = self.request.registry.permission
-            allowed = backend.check_permission(self.permission_object_id, permission,
-                                               principals,
-                                               get_bound_permissions=get_bound_permissions)
-        if not allowed and self.on_collection and \
-                self.request.method.lower() in ("get", "head", "delete"):
-            allowed = len(self.fetch_shared_records(permission, principals,
-                                                    get_bound_permissions)) > 0
-        return allowed
+        """Whether the permission backend grants ``permission`` on the object of the request."""
+        backend = self.request.registry.permission
+        return backend.check_permission(self.permission_object_id, permission, principals,
+                                        get_bound_permissions=get_bound_permissions)
 
     def fetch_shared_records(self, perm, principals, get_bound_permissions=None) -> list:
-        """Ids of the records of the collection on which ``principals`` hold ``perm``."""
+        """Ids of the records of the collection on which ``principals`` hold ``perm``.
+
+        Kept in :attr:`shared_ids`: the collection views only show those.
+        """
         pattern = self.get_permission_object_id(self.request, "*")
         backend = self.request.registry.permission
         object_ids = backend.principals_accessible_objects(
@@ -169,15 +166,14 @@ class RouteFactory:
         context.on_collection = False
         context.required_permission = permission
         context.permission_object_id = self.get_permission_object_id(self.request, record_id)
-        context.allowed_principals = context._settings_principals(self.request, self.resource_name)
+        context.allowed_principals = context._settings_principals(self.request)
         return context
 
     def get_permission_object_id(self, request, record_id=None) -> str:
         """Object id (URI without version prefix) of the request, or of a record of it."""
         if record_id is None:
-            return strip_uri_prefix(request.path)
-        matchdict = dict(request.matchdict or {}, id=record_id)
-        return strip_uri_prefix(request.route_path(self._service.record_route, **matchdict))
+            return utils.strip_uri_prefix(request.upath_info)
+        return self._service.record_path.format(**dict(request.matchdict or {}, id=record_id))
 
     @staticmethod
     def extract_object_id(object_uri: str) -> str:

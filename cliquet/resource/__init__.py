@@ -337,7 +337,7 @@ class ShareableResource(UserResource):
 
     def _record_object_id(self, record_id):
         # Without RouteFactory: records live right under the collection URI.
-        uri = strip_uri_prefix(self.request.path)
+        uri = strip_uri_prefix(self.request.upath_info)
         if self.record_id is not None:
             uri = uri.rsplit("/", 1)[0]
         return f"{uri}/{record_id}"

@@ -1,10 +1,13 @@
 """Registration of resources: two Cornice services per resource class, at scan time."""
+import re
+
 import venusian
 from pyramid.exceptions import ConfigurationError
 
 from cliquet._service import Service
 
 _CONTENT_TYPE_PRESENT = r"Content-Type:\s*\S"
+_PLACEHOLDER_REGEX = re.compile(r"\{(\w+):[^{}]*\}")
 
 
 def register(depth=1, **kwargs):
@@ -51,10 +54,14 @@ def _build_services(resource_cls, viewset, settings) -> list:
     resource_name = viewset.get_name(resource_cls)
     routes = {endpoint_type: viewset.get_service_name(endpoint_type, resource_cls)
               for endpoint_type in ("collection", "record")}
+    paths = {endpoint_type: getattr(viewset, f"{endpoint_type}_path").format_map(
+        _PathFormatter(resource_name=resource_name)) for endpoint_type in routes}
+    # Object ids of the permission backend: ``path.format(**matchdict)``.
+    templates = {endpoint_type: _PLACEHOLDER_REGEX.sub(r"{\1}", path)
+                 for endpoint_type, path in paths.items()}
     services = []
     for endpoint_type, route_name in routes.items():
-        path = getattr(viewset, f"{endpoint_type}_path").format_map(
-            _PathFormatter(resource_name=resource_name))
+        path = paths[endpoint_type]
         arguments = {key: value.format_map(_PathFormatter(resource_name=resource_name))
                      if isinstance(value, str) else value
                      for key, value in viewset.get_service_arguments().items()}
@@ -65,6 +72,8 @@ def _build_services(resource_cls, viewset, settings) -> list:
         service.viewset = viewset
         service.collection_route = routes["collection"]
         service.record_route = routes["record"]
+        service.collection_path = templates["collection"]
+        service.record_path = templates["record"]
         for method in getattr(viewset, f"{endpoint_type}_methods"):
             if not viewset.is_endpoint_enabled(endpoint_type, resource_name, method, settings):
                 continue

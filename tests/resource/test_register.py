@@ -171,5 +171,5 @@ def test_shareable_resource_members():
     assert res.permissions == ("read", "write")
     assert res.force_patch_update is True
     assert res.model.current_principal == "basicauth:bob"
-    request.path = "/v1/things"
+    request.upath_info = "/v1/things"  # the path without the script name
     assert res.model.get_permission_object_id("abc") == "/things/abc"

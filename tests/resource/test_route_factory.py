@@ -8,11 +8,12 @@ from cliquet.authorization import AuthorizationPolicy, RouteFactory
 UNKNOWN_ID = "4d5a7d2c-5a2b-4e9d-9a6c-8d0c3f1e2b7a"
 
 
-def context_of(app, method, path, **settings):
+def context_of(app, method, path, script_name="", **settings):
     """The RouteFactory of a request routed by the app (no view is called)."""
     registry = app.app.registry
     registry.settings.update(settings)
-    request = app.app.request_factory.blank(path, method=method)
+    request = app.app.request_factory.blank(path, method=method,
+                                            base_url=f"http://localhost{script_name}")
     request.registry = registry
     apply_request_extensions(request)
     info = registry.getUtility(IRoutesMapper)(request)
@@ -35,6 +36,12 @@ def test_collection_context(app):
     assert context.current_record is None and context.shared_ids is None
     assert context.get_permission_object_id(context.request, "abc") == "/articles/abc"
     assert RouteFactory.extract_object_id("/articles/abc") == "abc"
+
+
+def test_object_ids_ignore_the_script_name(app):
+    context = context_of(app, "GET", "/v1/articles", script_name="/api")
+    assert context.request.path == "/api/v1/articles"
+    assert context.permission_object_id == "/articles"
 
 
 @pytest.mark.parametrize("method,permission", [
@@ -72,17 +79,23 @@ def test_non_resource_services_get_an_empty_context(app):
             context.permission_object_id, context.on_collection) == (None,) * 5
 
 
+def permits(context, principals, permission="dynamic"):
+    return AuthorizationPolicy().permits(context, principals, permission)
+
+
 def test_settings_list_decides_alone(app):
     context = context_of(app, "GET", "/v1/articles", article_read_principals="group:a")
     app.app.registry.permission.add_principal_to_ace("/articles", "read", "group:b")
-    assert context.check_permission("read", ["group:a"]) is True
-    assert context.check_permission("read", ["group:b"]) is False
+    assert permits(context, ["group:a"]) is True
+    assert permits(context, ["group:b"]) is False
 
 
-def test_backend_decides_without_settings(app):
+def test_context_checks_the_backend_on_the_object_of_the_request(app):
     app.app.registry.permission.add_principal_to_ace("/articles", "read", "group:b")
     context = context_of(app, "GET", "/v1/articles")
     assert context.check_permission("read", ["group:b"]) is True
+    assert context.check_permission("write", ["group:b"]) is False
+    assert permits(context, ["group:b"]) is True
     assert context.shared_ids is None
 
 
@@ -91,36 +104,61 @@ def test_shared_records_grant_collection_reads_and_deletes(app):
     backend.add_principal_to_ace("/articles/r1", "read", "group:b")
     backend.add_principal_to_ace("/articles/r2", "write", "group:b")
     context = context_of(app, "GET", "/v1/articles")
-    assert context.check_permission("read", ["group:b"]) is True
+    assert context.check_permission("read", ["group:b"]) is False
+    assert permits(context, ["group:b"]) is True
     assert context.shared_ids == ["r1"]
     context = context_of(app, "DELETE", "/v1/articles")
-    assert context.check_permission("write", ["group:b"]) is True
+    assert permits(context, ["group:b"]) is True
     assert context.shared_ids == ["r2"]
     context = context_of(app, "POST", "/v1/articles")
-    assert context.check_permission("article:create", ["group:b"]) is False
+    assert permits(context, ["group:b"]) is False
+    assert context.shared_ids is None
     context = context_of(app, "GET", "/v1/articles")
-    assert context.check_permission("read", ["group:c"]) is False
+    assert permits(context, ["group:c"]) is False
+    assert context.fetch_shared_records("read", ["group:b"]) == ["r1"]
 
 
-def test_policy_resolves_dynamic_and_create(app):
-    seen = []
+class FakeContext:
+    """A context that records the permission checks the policy asks for."""
 
-    class Context:
-        request = context_of(app, "POST", "/v1/articles").request
-        request.selected_userid = None
-        required_permission = "create"
-        resource_name = "article"
+    def __init__(self, prefixed_userid=None, allowed_principals=(), allowed=True):
+        self.prefixed_userid, self.allowed = prefixed_userid, allowed
+        self.allowed_principals = list(allowed_principals)
+        self.required_permission, self.resource_name = "create", "article"
+        self.on_collection = False
+        self.checks = []
 
-        def check_permission(self, permission, principals, get_bound_permissions=None):
-            seen.append(permission)
-            return True
+    def get_prefixed_userid(self):
+        return self.prefixed_userid
 
+    def check_permission(self, permission, principals, get_bound_permissions=None):
+        self.checks.append((permission, principals, get_bound_permissions))
+        return self.allowed
+
+
+def test_policy_resolves_dynamic_and_create():
+    context = FakeContext()
+    assert permits(context, ["system.Everyone"])
+    assert permits(context, ["system.Everyone"], "read")
+    assert [check[0] for check in context.checks] == ["article:create", "read"]
+    assert permits(context, ["system.Authenticated"], "private")
+    assert not permits(context, ["system.Everyone"], "private")
+    assert not permits(object(), ["system.Everyone"], "read")
+
+
+def test_policy_replaces_the_bare_userid_by_the_prefixed_ones():
+    context = FakeContext(prefixed_userid="fxa:bob")
     policy = AuthorizationPolicy()
-    assert policy.permits(Context(), ["system.Everyone"], "dynamic")
-    assert seen == ["article:create"]
-    assert policy.permits(Context(), ["system.Authenticated"], "private")
-    assert not policy.permits(Context(), ["system.Everyone"], "private")
-    assert not policy.permits(object(), ["system.Everyone"], "read")
+    policy.get_bound_permissions = bound = object()
+    policy.permits(context, ["system.Everyone", "bob"], "read")
+    assert context.checks == [("read", ["system.Everyone", "fxa:bob", "fxa_bob"], bound)]
+
+
+def test_policy_asks_the_backend_only_without_settings_principals():
+    context = FakeContext(allowed_principals=["group:a"], allowed=True)
+    assert permits(context, ["group:a"]) is True
+    assert permits(context, ["group:b"]) is False
+    assert context.checks == []
 
 
 def test_record_context_decides_on_another_record(app):
