@@ -244,14 +244,13 @@ class TestPostgreSQLClient:
     def config(self, **settings):
         return Configurator(settings={"storage_url": servers.postgresql_url(), **settings})
 
-    def test_one_client_per_url_and_transaction_mode(self, caplog):
+    def test_one_client_per_url_and_transaction_mode(self):
         config = self.config(transaction_per_request="false", cache_url=servers.postgresql_url(),
                              cache_pool_size="3")
         client = pg_client.create_from_config(config, prefix="storage_")
         assert pg_client.create_from_config(config, prefix="storage_") is client
-        with caplog.at_level(logging.WARNING):
+        with pytest.warns(UserWarning, match=r"Parameters cache_\* will be ignored"):
             assert pg_client.create_from_config(config, prefix="cache_") is client
-        assert "cache_* will be ignored" in caplog.text
         other = pg_client.create_from_config(config, prefix="storage_", with_transaction=False)
         assert other is client
         transactional = pg_client.create_from_config(

@@ -17,18 +17,18 @@ class Cache(CacheBase):
 
     def flush(self) -> None:
         self._store: dict[str, Any] = {}
-        self._expires_at: dict[str, int] = {}  # key -> epoch ms
+        self._ttl: dict[str, int] = {}  # key -> expiry, epoch ms
 
     def _purge_if_expired(self, key: str) -> None:
-        expires_at = self._expires_at.get(key)
+        expires_at = self._ttl.get(key)
         if expires_at is not None and expires_at <= msec_time():
             self._store.pop(key, None)
-            del self._expires_at[key]
+            del self._ttl[key]
 
     def ttl(self, key: str) -> float:
         key = self.prefix + key
         self._purge_if_expired(key)
-        expires_at = self._expires_at.get(key)
+        expires_at = self._ttl.get(key)
         if expires_at is None:
             return -1
         return (expires_at - msec_time()) / 1000
@@ -37,7 +37,7 @@ class Cache(CacheBase):
         key = self.prefix + key
         self._purge_if_expired(key)
         if key in self._store:
-            self._expires_at[key] = msec_time() + int(ttl * 1000)
+            self._ttl[key] = msec_time() + int(ttl * 1000)
 
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         self._purge_if_expired(self.prefix + key)  # an old expiry must not hit the new value
@@ -53,7 +53,7 @@ class Cache(CacheBase):
     def delete(self, key: str) -> None:
         key = self.prefix + key
         self._store.pop(key, None)
-        self._expires_at.pop(key, None)
+        self._ttl.pop(key, None)
 
 
 def load_from_config(config) -> Cache:

@@ -24,11 +24,12 @@ class Cache(RedisBackend, CacheBase):
     @wrap_redis_error
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         key = self.prefix + key
-        with self._client.pipeline() as pipe:  # MULTI/EXEC: value and expiry together
-            pipe.set(key, json.dumps(value))  # a plain SET clears any expiration
-            if ttl is not None:
-                pipe.pexpire(key, int(ttl * 1000))
-            pipe.execute()
+        milliseconds = None if ttl is None else int(ttl * 1000)
+        if milliseconds is not None and milliseconds <= 0:
+            self._client.delete(key)  # expired at once
+            return
+        # One command: the value and its expiry, or no expiry at all.
+        self._client.set(key, json.dumps(value), px=milliseconds)
 
     @wrap_redis_error
     def get(self, key: str) -> Any:

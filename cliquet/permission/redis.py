@@ -1,8 +1,9 @@
 """Permissions in Redis: one set per user and per (object, permission).
 
 Keys are ``user:<user_id>`` and ``permission:<object_id>:<permission>``;
-Redis deletes a set when its last member goes. Permission names never
-contain ``:``, which makes ACE keys unambiguous. Within a request, writes
+Redis deletes a set when its last member goes. Permission names may contain
+``:`` (``record:create``); in object ids, ``:`` and ``\\`` are escaped with a
+``\\`` so that the first unescaped ``:`` ends the object id. Within a request, writes
 remember what they changed (members added or removed, previous sets) so that
 an abort puts it back (:mod:`cliquet.storage._undo`).
 """
@@ -26,7 +27,27 @@ _SCAN_COUNT = 1000
 
 
 def _ace_key(object_id: str, permission: str) -> str:
-    return f"{_ACE_PREFIX}{object_id}:{permission}"
+    return f"{_ACE_PREFIX}{_escape(object_id)}:{permission}"
+
+
+def _escape(object_id: str) -> str:
+    if ":" in object_id or "\\" in object_id:
+        return object_id.replace("\\", "\\\\").replace(":", "\\:")
+    return object_id
+
+
+def _split_ace(key: str) -> tuple[str, str]:
+    """``(object_id, permission)`` of an ACE key."""
+    rest = key[len(_ACE_PREFIX):]
+    if "\\" not in rest:
+        object_id, _, permission = rest.partition(":")
+        return object_id, permission
+    escaped, permission = _ACE_KEY.fullmatch(rest).groups()
+    return _UNESCAPE.sub(r"\1", escaped), permission
+
+
+_ACE_KEY = re.compile(r"((?:[^\\:]|\\.)*):(.*)", re.DOTALL)
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
 def _glob_escape(text: str) -> str:
@@ -51,10 +72,9 @@ class Permission(RedisBackend, PermissionBase):
             yield _text(key)
 
     def _scan_aces(self, object_glob: str) -> Iterator[tuple[str, str, str]]:
-        """Yield ``(key, object_id, permission)`` of the ACE keys matching."""
+        """Yield ``(key, object_id, permission)`` of the ACE keys matching (ids escaped)."""
         for key in self._scan(f"{_ACE_PREFIX}{object_glob}"):
-            object_id, permission = key[len(_ACE_PREFIX):].rsplit(":", 1)
-            yield key, object_id, permission
+            yield key, *_split_ace(key)
 
     @wrap_redis_error
     def _restore(self, previous: dict) -> None:
@@ -140,19 +160,18 @@ class Permission(RedisBackend, PermissionBase):
         get_bound_permissions: BoundPermissions | None = None,
     ) -> set[str]:
         principals = list(set(principals))
-        if not principals:
-            return set()
         perms_by_pattern: dict[str, set[str]] = {}
         for pattern, perm in pattern_pairs(object_id_match, permission, get_bound_permissions):
             perms_by_pattern.setdefault(pattern, set()).add(perm)
         candidates = {}  # key -> object_id
         for pattern, perms in perms_by_pattern.items():
             regexp = pattern_regexp(pattern)
-            object_glob = "*".join(_glob_escape(part) for part in pattern.split("*")) + ":*"
+            parts = pattern.split("*")
+            object_glob = "*".join(_glob_escape(_escape(part)) for part in parts) + ":*"
             for key, object_id, perm in self._scan_aces(object_glob):
                 if perm in perms and regexp.fullmatch(object_id):
                     candidates[key] = object_id
-        if not candidates:
+        if not candidates or not principals:
             return set()
         with self._client.pipeline(transaction=False) as pipe:
             for key in candidates:
@@ -169,10 +188,9 @@ class Permission(RedisBackend, PermissionBase):
         self, object_id: str, permissions: Iterable[str] | None = None
     ) -> dict[str, set[str]]:
         if permissions is None:
+            object_glob = _glob_escape(_escape(object_id)) + ":*"
             permissions = {
-                perm
-                for _, obj, perm in self._scan_aces(_glob_escape(object_id) + ":*")
-                if obj == object_id
+                perm for _, obj, perm in self._scan_aces(object_glob) if obj == object_id
             }
         permissions = list(permissions)
         with self._client.pipeline(transaction=False) as pipe:
@@ -211,7 +229,7 @@ class Permission(RedisBackend, PermissionBase):
             return
         wanted = set(object_ids)
         # One scan for them all, narrowed to the ids' common prefix.
-        object_glob = _glob_escape(os.path.commonprefix(object_ids)) + "*"
+        object_glob = _glob_escape(_escape(os.path.commonprefix(object_ids))) + "*"
         keys = list({key for key, obj, _ in self._scan_aces(object_glob) if obj in wanted})
         if not keys:
             return

@@ -16,6 +16,7 @@ from cliquet.storage import (
     DEFAULT_DELETED_FIELD,
     DEFAULT_ID_FIELD,
     DEFAULT_MODIFIED_FIELD,
+    logger,
 )
 from cliquet.storage import _redis_scripts as scripts
 from cliquet.storage import _undo as undo
@@ -32,13 +33,14 @@ _SKIP_CHECK = "skip"
 
 
 def wrap_redis_error(func):
-    """Decorator raising Redis errors as :class:`BackendError`."""
+    """Decorator raising Redis errors as :class:`BackendError`, logged with their stack."""
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except redis.RedisError as e:
+            logger.exception("Redis error in %s", func.__qualname__)
             raise BackendError(original=e) from e
 
     return wrapped

@@ -40,6 +40,7 @@ class Storage(StorageBase):
         super().__init__(*args, **kwargs)
         self.client = client
         self._max_fetch_size = max_fetch_size
+        self._migrator = Migrator(client, "storage", self.schema_version, _SQL_DIR, backend=self)
 
     def _execute(self, sql: str, params: dict, readonly: bool = False, then: str | None = None,
                  force_commit: bool = False):
@@ -56,7 +57,16 @@ class Storage(StorageBase):
 
         :param dry_run: log the SQL that would run, and change nothing.
         """
-        Migrator(self.client, "storage", self.schema_version, _SQL_DIR).migrate(dry_run)
+        self._migrator.schema_version = self.schema_version  # may be overridden since
+        self._migrator.migrate(dry_run)
+
+    def _get_installed_version(self) -> int | None:
+        """The schema version recorded in the database (``None``: no schema)."""
+        return self._migrator.installed_version()
+
+    def _execute_sql_file(self, filepath: str) -> None:
+        """Run a SQL file of this package, e.g. ``migrations/migration_001_002.sql``."""
+        self._migrator.execute_file(filepath)
 
     def flush(self, auth=None) -> None:
         """Delete everything, committed at once (even within a request transaction)."""

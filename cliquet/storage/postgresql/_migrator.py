@@ -12,8 +12,11 @@ logger = logging.getLogger(__name__)
 _ADVISORY_LOCK_ID = 0x636C6971  # serialises concurrent `cliquet migrate` runs
 
 
-class MigrationError(Exception):
-    """The database cannot be brought to the expected schema version."""
+class MigrationError(AssertionError):
+    """The database cannot be brought to the expected schema version.
+
+    An ``AssertionError``, which Cliquet 3.1 raised in these cases.
+    """
 
 
 class Migrator:
@@ -23,56 +26,87 @@ class Migrator:
     :param name: metadata prefix, e.g. ``storage`` for ``storage_schema_version``.
     :param schema_version: the version created by ``schema.sql``.
     :param sql_dir: directory holding ``schema.sql`` and ``migrations/``.
+    :param backend: object whose ``_get_installed_version()`` and
+        ``_execute_sql_file(path)`` methods (Cliquet 3.1's hooks) replace
+        :meth:`installed_version` and :meth:`execute_file`.
     """
 
-    def __init__(self, client, name: str, schema_version: int, sql_dir: str):
+    def __init__(self, client, name: str, schema_version: int, sql_dir: str, backend=None):
         self.client = client
         self.name = name
         self.schema_version = schema_version
         self.sql_dir = sql_dir
+        self.backend = backend
+        self._connection = None  # the migration's, while it runs
 
-    def read_sql(self, *path: str) -> str:
-        with open(os.path.join(self.sql_dir, *path), encoding="utf-8") as f:
-            return f.read()
+    def read_sql(self, path: str) -> str:
+        """The SQL of ``path``, relative to ``sql_dir``."""
+        try:
+            with open(os.path.join(self.sql_dir, path), encoding="utf-8") as f:
+                return f.read()
+        except FileNotFoundError as e:
+            raise MigrationError(f"Missing {self.name} SQL file {path}") from e
 
     def migrate(self, dry_run: bool = False) -> list[str]:
         """Create or upgrade the schema in one transaction.
 
         :param dry_run: log the SQL that would run, and change nothing.
-        :returns: the SQL scripts run (or that would run).
+        :returns: the SQL files run (or that would run), relative to ``sql_dir``.
         """
+        get_version = self.backend._get_installed_version if self.backend else \
+            self.installed_version
         with self.client.connect(force_commit=True) as connection:
-            connection.execute(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_ID})")
-            self._check_database(connection)
-            scripts = self._scripts(self._installed_version(connection))
-            for description, sql in scripts:
-                if dry_run:
-                    logger.info("Would run %s (dry run):\n%s", description, sql)
-                else:
-                    logger.info("Running %s", description)
-                    connection.execute(sql)
-        if not scripts:
+            self._connection = connection
+            try:
+                connection.execute(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_ID})")
+                self._check_database(connection)
+                paths = self._paths(get_version())
+                for path in paths:
+                    if dry_run:
+                        logger.info("Would run %s (dry run):\n%s", path, self.read_sql(path))
+                    else:
+                        logger.info("Running %s %s", self.name, path)
+                        execute = self.backend._execute_sql_file if self.backend else \
+                            self.execute_file
+                        execute(path)
+            finally:
+                self._connection = None
+        if not paths:
             logger.info("PostgreSQL %s schema is up-to-date (version %s).",
                         self.name, self.schema_version)
-        return [sql for _, sql in scripts]
+        return paths
 
-    def _scripts(self, installed: int | None) -> list[tuple[str, str]]:
+    def execute_file(self, path: str) -> None:
+        """Run the SQL file ``path`` (relative to ``sql_dir``)."""
+        sql = self.read_sql(path)
+        if self._connection is not None:
+            self._connection.execute(sql)
+            return
+        with self.client.connect(force_commit=True) as connection:
+            connection.execute(sql)
+
+    def installed_version(self) -> int | None:
+        """The recorded schema version, ``None`` when there is no schema.
+
+        A database with metadata but no version row is version 1 (Cliquet
+        1.6); with empty metadata, the current version is assumed (warning).
+        """
+        if self._connection is not None:
+            return self._installed_version(self._connection)
+        with self.client.connect(force_commit=True) as connection:
+            return self._installed_version(connection)
+
+    def _paths(self, installed: int | None) -> list[str]:
         if installed is None:
-            return [(f"{self.name} schema version {self.schema_version}",
-                     self.read_sql("schema.sql"))]
+            return ["schema.sql"]
         if installed > self.schema_version:
             raise MigrationError(
                 f"The {self.name} schema version {installed} is newer than this code "
                 f"({self.schema_version}).")
-        scripts = []
-        for version in range(installed, self.schema_version):
-            filename = f"migration_{version:03d}_{version + 1:03d}.sql"
-            try:
-                scripts.append((f"{self.name} migration {filename}",
-                                self.read_sql("migrations", filename)))
-            except FileNotFoundError as e:
-                raise MigrationError(f"Missing {self.name} migration {filename}") from e
-        return scripts
+        if installed < 1:
+            raise MigrationError(f"Unknown {self.name} schema version {installed}.")
+        return [f"migrations/migration_{version:03d}_{version + 1:03d}.sql"
+                for version in range(installed, self.schema_version)]
 
     def _installed_version(self, connection) -> int | None:
         exists = connection.execute(
@@ -86,6 +120,8 @@ class Migrator:
         tables = connection.execute("SELECT to_regclass('records') IS NOT NULL")[0][0]
         if not tables:
             return None
+        if rows:
+            return 1
         logger.warning("No %s schema version found: assuming version %s.",
                        self.name, self.schema_version)
         return self.schema_version
