@@ -4,7 +4,6 @@ Each step is named by dotted path in the ``initialization_sequence`` setting,
 so an application can drop, reorder or replace any of them.
 """
 import fnmatch
-import logging
 import os
 import time
 import warnings
@@ -80,8 +79,6 @@ def setup_logging(config) -> None:
     renderer_class = config.maybe_dotted(settings["logging_renderer"])
     configure_logging(renderer_class(settings))
 
-    summary_logger = logging.getLogger("cliquet")
-
     def on_new_request(event):
         request = event.request
         # Subrequests of a batch log through their parent.
@@ -110,12 +107,10 @@ def setup_logging(config) -> None:
         request = event.request
         if getattr(request, "parent", None) is not None:
             return
-        if not summary_logger.isEnabledFor(logging.INFO):
-            return
         started = getattr(request, "received_at", None)
         duration = int((time.perf_counter() - started) * 1000) if started else None
         bind_request_context(time=iso_now(), code=event.response.status_code, t=duration)
-        logger.info("request.summary")
+        logger.info("request.summary")  # returns at once when INFO is disabled
 
     config.add_subscriber(on_new_request, NewRequest)
     config.add_subscriber(on_new_response, NewResponse)

@@ -1,18 +1,59 @@
 """Structured logging: the shared logger, request context and renderers."""
+import logging
 import os
 import platform
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import structlog
 
-from cliquet.utils import json, msec_time
-
-logger = structlog.get_logger("cliquet")
+from cliquet import utils
+from cliquet.utils import json
 
 # One dict per request (per thread or task): cheaper than a variable per key.
 _request_context: ContextVar[dict | None] = ContextVar("cliquet_log_context", default=None)
+
+
+class _CurrentRequestContext:
+    """``logger._context._dict``: the log context of the current request."""
+
+    __slots__ = ()
+
+    @property
+    def _dict(self) -> dict:
+        return _request_context.get() or {}
+
+
+class Logger:
+    """Cliquet's structlog logger (``cliquet.logger``).
+
+    ``info`` and ``debug`` return at once when the ``cliquet`` standard logger
+    is not enabled for their level (the per-request summary costs nothing
+    then); every other method is structlog's (``bind``, ``new``, ``error``...).
+    ``_context._dict`` is the log context of the current request.
+    """
+
+    _context = _CurrentRequestContext()
+
+    def __init__(self, name: str):
+        self._structlog = structlog.get_logger(name)
+        self._stdlib = logging.getLogger(name)
+
+    def __getattr__(self, name):
+        return getattr(self._structlog, name)
+
+    def info(self, event=None, *args, **fields):
+        if self._stdlib.isEnabledFor(logging.INFO):
+            self._structlog.info(event, *args, **fields)
+
+    def debug(self, event=None, *args, **fields):
+        if self._stdlib.isEnabledFor(logging.DEBUG):
+            self._structlog.debug(event, *args, **fields)
+
+
+logger = Logger("cliquet")
 
 
 def bind_request_context(**fields) -> None:
@@ -27,6 +68,28 @@ def bind_request_context(**fields) -> None:
 def reset_request_context(**fields) -> None:
     """Start a fresh log context for a new request."""
     _request_context.set(fields)
+
+
+_IDENTITY_FIELDS = ("uid", "authn_type")
+
+
+@contextmanager
+def subrequest_context(**fields):
+    """Log context of a batch subrequest, starting with ``fields``.
+
+    The context of the parent request is back when the block exits, with the
+    user identified by the subrequest if the parent had none.
+    """
+    parent = _request_context.get()
+    token = _request_context.set(fields)
+    try:
+        yield fields
+    finally:
+        _request_context.reset(token)
+        if parent is not None:
+            for key in _IDENTITY_FIELDS:
+                if parent.get(key) is None and fields.get(key) is not None:
+                    parent[key] = fields[key]
 
 
 def merge_request_context(logger, name, event_dict):
@@ -111,7 +174,7 @@ class ClassicLogRenderer:
         else:
             pattern = f"{event}"
         extra = " ".join(
-            f"{_CYAN}{key}{_RESET}={_MAGENTA}{value}{_RESET}"
+            f"{_CYAN}{key}{_RESET}={_MAGENTA}{decode_value(value)}{_RESET}"
             for key, value in sorted(event_dict.items())
             if value is not None and key not in _REQUEST_FIELDS
         )
@@ -143,8 +206,11 @@ class MozillaHekaRenderer:
 
     def __call__(self, logger, name, event_dict):
         fields = dict(event_dict)
+        given_fields = fields.pop("Fields", None)
+        if isinstance(given_fields, dict):
+            fields = {**given_fields, **fields}
         record = {
-            "Timestamp": msec_time() * 1_000_000,
+            "Timestamp": utils.msec_time() * 1_000_000,
             "Logger": self.appname,
             "Type": fields.pop("event", ""),
             "Hostname": self.hostname,
@@ -157,6 +223,13 @@ class MozillaHekaRenderer:
                 record[key] = fields.pop(key)
         record["Fields"] = {key: _heka_value(value) for key, value in fields.items()}
         return json.dumps(record)
+
+
+def decode_value(value) -> str:
+    """Text of a logged value (bytes are decoded as UTF-8)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
 
 
 def _heka_value(value):

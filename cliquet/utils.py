@@ -7,11 +7,12 @@ import os
 import re
 import time
 from binascii import hexlify
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import colander
 import orjson
-from pyramid.request import apply_request_extensions
+from pyramid import httpexceptions
+from pyramid.request import Request, apply_request_extensions
 from cornice.util import current_service as cornice_current_service
 
 try:
@@ -44,7 +45,7 @@ def _json_default(value):
     if isinstance(value, (set, frozenset)):
         return list(value)
     if isinstance(value, bytes):
-        return value.decode("utf-8")
+        return value.decode("utf-8", "replace")
     raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
@@ -262,17 +263,20 @@ def _allow_origin_from_settings(request, response) -> None:
             response.headers["Access-Control-Allow-Origin"] = origin
 
 
+_URL_SAFE = "/?&=%:@!$'()*+,;#[]"
+
+
 def build_request(original, dict_obj: dict):
     """The subrequest described by ``dict_obj``, sharing the parent's request data.
 
-    ``dict_obj`` has a ``path`` (the API prefix of ``original`` is prepended
-    when missing) and optional ``method`` (``GET``), ``headers`` (over those of
-    ``original``) and ``body``: a dict is sent as JSON, ``str``/``bytes`` as is
-    (headers untouched), a falsy body as no body. The subrequest's ``parent``
-    is ``original``.
+    ``dict_obj`` has a ``path`` (percent-encoded where needed; the API prefix of
+    ``original`` is prepended when missing) and optional ``method`` (``GET``),
+    ``headers`` (over those of ``original``) and ``body``: a dict is sent as
+    JSON, ``str``/``bytes`` as is (headers untouched), a falsy body as no body.
+    The subrequest's ``parent`` is ``original``.
     """
-    prefix = "/" + original.path_info.split("/")[1]
-    path = dict_obj["path"]
+    prefix = "/" + original.upath_info.split("/")[1]
+    path = quote(dict_obj["path"], safe=_URL_SAFE)
     if not path.startswith(prefix):
         path = prefix + path
     headers = dict(original.headers)
@@ -284,8 +288,8 @@ def build_request(original, dict_obj: dict):
         headers["Content-Type"] = "application/json; charset=utf-8"
         body = json.dumps(body).encode("utf-8")
     headers.pop("Content-Length", None)
-    subrequest = original.__class__.blank(path=path, headers=headers,
-                                          method=dict_obj.get("method", "GET"))
+    subrequest = _request_class(original).blank(path=path, headers=headers,
+                                                method=dict_obj.get("method", "GET"))
     subrequest.body = body
     subrequest.registry = original.registry
     subrequest.parent = original
@@ -300,7 +304,7 @@ def build_response(response, request) -> dict:
         try:
             body = json.loads(response.body)
         except ValueError:
-            body = response.text
+            body = response.body  # not JSON: the raw bytes (rendered as UTF-8 text)
     return {
         "path": unquote(request.path),
         "status": response.status_code,
@@ -312,31 +316,52 @@ def build_response(response, request) -> dict:
 def follow_subrequest(request, subrequest, **kwargs):
     """Invoke ``subrequest``, rendering error views and following one redirect.
 
+    A redirection raised by the subrequest, or an error rendered as one (the
+    trailing slash redirection), is followed once, with the same method,
+    headers and body, the same ``parent`` and ``bound_data``. A response the
+    view returned is final.
+
     :returns: ``(response, final_subrequest)``.
     :raises Exception: errors that render as 5xx (or do not render) propagate.
     """
-    response = _invoke_rendering_errors(request, subrequest, **kwargs)
-    location = response.headers.get("Location") if 300 <= response.status_code < 400 else None
-    if location is None:
-        return response, subrequest
-
-    redirected = subrequest.__class__.blank(path=location, headers=dict(subrequest.headers),
-                               method=subrequest.method)
-    redirected.body = subrequest.body
-    redirected.registry = request.registry
-    redirected.parent = getattr(subrequest, "parent", None)
-    apply_request_extensions(redirected)
-    return _invoke_rendering_errors(request, redirected, **kwargs), redirected
-
-
-def _invoke_rendering_errors(request, subrequest, **kwargs):
     try:
-        return request.invoke_subrequest(subrequest, **kwargs)
+        return request.invoke_subrequest(subrequest, **kwargs), subrequest
+    except httpexceptions.HTTPRedirection as redirection:
+        location = redirection.location
     except Exception as exc:
-        try:
-            response = subrequest.invoke_exception_view()
-        except Exception:
-            raise exc from None
-        if response.status_code >= 500:
-            raise
-        return response
+        response = _render_error(subrequest, exc)
+        if not 300 <= response.status_code < 400:
+            return response, subrequest
+        location = response.location
+
+    redirected = _request_class(subrequest).blank(
+        path=location, headers=dict(subrequest.headers), method=subrequest.method)
+    if subrequest.method in _METHODS_WITH_BODY:
+        redirected.body = subrequest.body
+    redirected.registry = request.registry
+    redirected.parent = subrequest.parent
+    redirected.bound_data = subrequest.bound_data
+    apply_request_extensions(redirected)
+    try:
+        return request.invoke_subrequest(redirected, **kwargs), redirected
+    except Exception as exc:
+        return _render_error(redirected, exc), redirected
+
+
+_METHODS_WITH_BODY = ("POST", "PUT", "PATCH")
+
+
+def _request_class(request):
+    """The class of ``request``; Pyramid's for an object that only looks like one."""
+    return type(request) if isinstance(request, Request) else Request
+
+
+def _render_error(subrequest, exc):
+    """The response of the exception view for ``exc``; ``exc`` when none or a 5xx."""
+    try:
+        response = subrequest.invoke_exception_view()
+    except Exception:
+        raise exc from None
+    if response.status_code >= 500:
+        raise exc
+    return response

@@ -145,3 +145,68 @@ def test_resources_bind_their_collection_and_listing_figures(caplog):
     assert collection["collection_timestamp"] == int(listing.headers["ETag"].strip('"'))
     assert (collection["nb_records"], collection["limit"]) == (1, 1)
     assert "nb_records" not in single
+
+
+def test_heka_fields_may_be_given_directly(monkeypatch):
+    from cliquet import utils
+
+    monkeypatch.setattr(utils, "msec_time", lambda: 12)
+    record = json.loads(MozillaHekaRenderer({})(None, "info", {"Fields": {"win": 11}, "x": 1}))
+    assert record["Fields"] == {"win": 11, "x": 1}
+    assert record["Timestamp"] == 12_000_000
+
+
+def test_classic_renderer_decodes_bytes():
+    from cliquet.logs import decode_value
+
+    assert decode_value(b"\xc3\xa8") == "è" and decode_value(3) == "3"
+    line = ClassicLogRenderer({})(None, "info", {"event": "e", "value": b"\xc3\xa8"})
+    assert ANSI.sub("", line) == "e value=è"
+
+
+def test_request_context_is_complete_even_when_info_is_disabled(caplog):
+    from cliquet import logger
+
+    app = make_app()
+    with caplog.at_level("WARNING", logger="cliquet"):
+        app.get("/v1/", headers={"User-Agent": "agent/1", "Accept-Language": "fr"})
+    context = logger._context._dict
+    assert (context["path"], context["method"], context["code"]) == ("/v1/", "GET", 200)
+    assert context["agent"] == "agent/1" and context["lang"] == "fr"
+    assert context["time"] and context["t"] is not None
+    assert not summary_lines(caplog)
+
+
+def test_disabled_info_never_reaches_structlog(monkeypatch, caplog):
+    from cliquet import logger
+
+    calls = []
+    monkeypatch.setattr(logger, "_structlog", type("S", (), {
+        "info": lambda self, *a, **k: calls.append(a), "debug": None})())
+    with caplog.at_level("WARNING", logger="cliquet"):
+        logger.info("request.summary")
+    with caplog.at_level("INFO", logger="cliquet"):
+        logger.info("request.summary")
+    assert calls == [("request.summary",)]
+
+
+def test_batch_subrequests_log_their_own_summary(caplog):
+    from cliquet import logger
+
+    app = make_app({"logging_renderer": "cliquet.logs.MozillaHekaRenderer"})
+    with caplog.at_level("INFO", logger="cliquet"):
+        app.post_json("/v1/batch", {"requests": [
+            {"path": "/unknown", "headers": {"User-Agent": "sub"}}, {"path": "/"}]},
+            headers={"User-Agent": "batcher", "Authorization": "Basic bWF0OjE="})
+    lines = [json.loads(r.getMessage()) for r in caplog.records
+             if "request.summary" in r.getMessage()]
+    assert [(line["Type"], line["Fields"]["path"]) for line in lines] == [
+        ("subrequest.summary", "/v1/unknown"), ("subrequest.summary", "/v1/"),
+        ("request.summary", "/batch")]
+    first, second, batch = (line["Fields"] for line in lines)
+    assert (first["code"], first["agent"], first["errno"]) == (404, "sub", 111)
+    assert second["code"] == 200 and second["uid"]
+    assert (batch["code"], batch["batch_size"], batch["agent"]) == (200, 2, "batcher")
+    assert batch["uid"] == second["uid"]  # the user identified by the subrequests
+    context = logger._context._dict
+    assert context["path"] == "/batch" and context.get("errno") is None  # as 3.1

@@ -250,3 +250,68 @@ def test_a_failing_5xx_subrequest_undoes_every_write(resource_app, failure, stat
     ]
     resource_app.post_json("/v1/batch", {"requests": requests}, headers=ALICE, status=status)
     assert stored(resource_app) == before
+
+
+def test_defaults_are_merged_by_the_schema_unflatten():
+    from cliquet.views.batch import BatchPayloadSchema
+
+    schema = BatchPayloadSchema()
+    payload = {"defaults": {"path": "/", "headers": {"A": "1", "B": "2"}, "body": {"x": 1}},
+               "requests": [{"method": "GET"}, {"path": "/b", "headers": {"A": "me"}}]}
+    result = schema.deserialize(schema.unflatten(payload))
+    first, second = result["requests"]
+    assert (first["path"], first["body"]) == ("/", {"x": 1})
+    assert second["path"] == "/b" and second["headers"] == {"A": "me", "B": "2"}
+
+
+def test_non_ascii_subrequest_paths_are_percent_encoded(app):
+    responses = app.post_json("/v1/batch", {"requests": [{"path": "/echo?param=©"}]}
+                              ).json["responses"]
+    assert responses[0]["status"] == 200
+    assert responses[0]["path"] == "/v1/echo"
+    assert responses[0]["body"] == {"querystring": {"param": "©"}}
+
+
+def test_non_json_subresponse_bodies_are_the_raw_bytes():
+    from pyramid.response import Response
+
+    from cliquet.utils import build_response
+
+    request = webtest.TestRequest.blank("/v1/x")
+    built = build_response(Response(body=b"Internal Error", content_type="text/plain"), request)
+    assert built["body"] == b"Internal Error"
+    from cliquet.utils import json
+
+    assert json.dumps(built).count('"body":"Internal Error"') == 1  # rendered as text
+
+
+def test_hello_end_of_service_comes_from_get_eos(app, monkeypatch):
+    from cliquet.views import hello
+
+    monkeypatch.setattr(hello, "get_eos", lambda request: "2030-01-01")
+    assert app.get("/v1/").json["eos"] == "2030-01-01"
+
+
+def test_a_raised_redirection_is_followed_with_parent_and_bound_data(app):
+    from pyramid import httpexceptions
+
+    from cliquet.utils import follow_subrequest
+
+    calls = []
+
+    class Parent:
+        registry = app.app.registry
+
+        def invoke_subrequest(self, subrequest, **kwargs):
+            calls.append(subrequest)
+            if len(calls) == 1:
+                raise httpexceptions.HTTPTemporaryRedirect("http://localhost/v1/echo?a=1")
+            return "final"
+
+    subrequest = webtest.TestRequest.blank("/v1/echo/?a=1", method="PUT", body=b"{}")
+    subrequest.parent, subrequest.bound_data = "the parent", {"shared": True}
+    response, redirected = follow_subrequest(Parent(), subrequest)
+    assert response == "final" and redirected is calls[1]
+    assert (redirected.path, redirected.GET["a"], redirected.method) == ("/v1/echo", "1", "PUT")
+    assert redirected.body == b"{}"
+    assert redirected.parent == "the parent" and redirected.bound_data == {"shared": True}

@@ -1,4 +1,6 @@
 """``POST /{prefix}/batch``: several requests in one, in one transaction."""
+import time
+
 import colander
 from pyramid import httpexceptions
 from pyramid.security import NO_PERMISSION_REQUIRED
@@ -6,24 +8,26 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from cliquet import Service, errors
 from cliquet._validation import body_validator
 from cliquet.events import restore_resource_events, snapshot_resource_events
-from cliquet.logs import bind_request_context, logger
+from cliquet.logs import bind_request_context, logger, subrequest_context
 from cliquet.utils import build_request, build_response, json, merge_dicts
 
 HTTP_METHODS = ("GET", "HEAD", "DELETE", "TRACE", "POST", "PUT", "PATCH")
+valid_http_method = colander.OneOf(HTTP_METHODS)
 
 
-def _string_values(node, value):
-    for key, item in value.items():
+def string_values(node, cstruct):
+    """Colander validator: every value of the mapping is a string."""
+    for key, item in cstruct.items():
         if not isinstance(item, str):
             raise colander.Invalid(node, f"{key} is not a string: {{{key}: {item!r}}}")
 
 
 class BatchRequestSchema(colander.MappingSchema):
-    method = colander.SchemaNode(colander.String(), validator=colander.OneOf(HTTP_METHODS),
+    method = colander.SchemaNode(colander.String(), validator=valid_http_method,
                                  missing=colander.drop)
     path = colander.SchemaNode(colander.String(), validator=colander.Regex("^/"))
     headers = colander.SchemaNode(colander.Mapping(unknown="preserve"),
-                                  validator=_string_values, missing=colander.drop)
+                                  validator=string_values, missing=colander.drop)
     body = colander.SchemaNode(colander.Mapping(unknown="preserve"), missing=colander.drop)
 
 
@@ -37,16 +41,21 @@ class BatchPayloadSchema(colander.MappingSchema):
         defaults["path"].missing = colander.drop  # optional in defaults
         self["defaults"] = defaults
 
-    def deserialize(self, cstruct=colander.null):
-        """Merge ``defaults`` into each request before validating them."""
-        if isinstance(cstruct, dict):
-            defaults = cstruct.get("defaults")
-            requests = cstruct.get("requests")
+    def unflatten(self, data):
+        """``data`` with its ``defaults`` merged into each request (values of a
+        request win); as in Cliquet 3.1, not colander's unflattening."""
+        if isinstance(data, dict):
+            defaults = data.get("defaults")
+            requests = data.get("requests")
             if isinstance(defaults, dict) and isinstance(requests, list):
                 for subrequest in requests:
                     if isinstance(subrequest, dict):
                         merge_dicts(subrequest, defaults)
-        return super().deserialize(cstruct)
+        return data
+
+    def deserialize(self, cstruct=colander.null):
+        """Merge ``defaults`` into each request, then validate them."""
+        return super().deserialize(self.unflatten(cstruct))
 
 
 batch = Service(name="batch", path="/batch", description="Batch operations")
@@ -80,17 +89,21 @@ def post_batch(request):
     for spec in requests:
         subrequest = build_request(request, spec)
         events = snapshot_resource_events(request)
-        try:
-            response, subrequest = request.follow_subrequest(subrequest, use_tweens=False)
-        except httpexceptions.HTTPException as error:
-            response = error
-        response = _json_error(response)
-        if response.status_code >= 400:
-            restore_resource_events(request, events)
-        logger.info("subrequest.summary", path=subrequest.path, method=subrequest.method,
-                    code=response.status_code)
+        # Each subrequest logs in a context of its own; the batch one is kept.
+        with subrequest_context(path=subrequest.path, method=subrequest.method,
+                                agent=subrequest.headers.get("User-Agent"),
+                                lang=subrequest.headers.get("Accept-Language")):
+            started = time.perf_counter()
+            try:
+                response, subrequest = request.follow_subrequest(subrequest, use_tweens=False)
+            except httpexceptions.HTTPException as error:
+                response = error
+            response = _json_error(response)
+            if int(response.status_code) >= 400:
+                restore_resource_events(request, events)
+            duration = int((time.perf_counter() - started) * 1000)
+            logger.new(code=response.status_code, t=duration).info("subrequest.summary")
         responses.append(build_response(response, subrequest))
 
-    bind_request_context(path="/batch", method=request.method, batch_size=len(requests),
-                         agent=request.headers.get("User-Agent"))
+    bind_request_context(path="/batch", batch_size=len(requests))  # the service path, as 3.1
     return {"responses": responses}

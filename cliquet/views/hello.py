@@ -20,6 +20,11 @@ def _public_settings(registry) -> dict:
     return public
 
 
+def get_eos(request):
+    """The end of service date (``eos`` setting), or ``None``."""
+    return request.registry.settings["eos"]
+
+
 @hello.get(permission=NO_PERMISSION_REQUIRED)
 def get_hello(request):
     """Service name, version, URLs, documentation, public settings, capabilities."""
@@ -33,8 +38,9 @@ def get_hello(request):
         "url": request.route_url(hello.name),
         "openapi": request.route_url("openapi"),
     }
-    if settings["eos"]:
-        data["eos"] = settings["eos"]
+    eos = get_eos(request)
+    if eos:
+        data["eos"] = eos
     data["settings"] = _public_settings(request.registry)
     prefixed_userid = request.prefixed_userid
     if prefixed_userid:
