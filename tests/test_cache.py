@@ -69,6 +69,12 @@ class TestMemoryCache(CacheTest):
         self.cache.set("foo", "baz")
         assert 9 < self.cache.ttl("foo") <= 10
 
+    def test_caches_sharing_their_stores_share_expirations(self):
+        other = load(self.backend, cache_prefix="")
+        other._store, other._ttl = self.cache._store, self.cache._ttl
+        other.set("foo", "bar", ttl=10)
+        assert 9 < self.cache.ttl("foo") <= 10
+
     def test_values_are_stored_as_is(self):
         value = object()
         self.cache.set("foo", value)
@@ -141,6 +147,27 @@ class TestRedisCache(PersistentCacheTest):
         assert 1000 < self.client.pttl("foo") <= 1500
         self.cache.expire("foo", 0.25)
         assert 0 < self.client.pttl("foo") <= 250
+
+
+    def test_every_method_raises_backend_error_and_logs_when_commands_fail(
+            self, monkeypatch, caplog):
+        def fail(*args, **kwargs):
+            raise redis.RedisError()
+
+        calls = [(self.cache.flush,), (self.cache.ttl, "k"), (self.cache.expire, "k", 1),
+                 (self.cache.get, "k"), (self.cache.set, "k", "v"),
+                 (self.cache.set, "k", "v", 10), (self.cache.delete, "k")]
+        with monkeypatch.context() as patch:
+            patch.setattr(self.cache._client, "execute_command", fail)
+            for call, *args in calls:
+                with pytest.raises(BackendError):
+                    call(*args)
+        assert caplog.text.count("Redis error in ") == len(calls)
+
+    def test_set_with_a_past_expiration_removes_the_key(self):
+        self.cache.set("foo", "bar")
+        self.cache.set("foo", "baz", ttl=0)
+        assert self.client.exists("foo") == 0
 
 
 class TestPostgreSQLCache(PersistentCacheTest):

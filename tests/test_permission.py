@@ -121,6 +121,21 @@ class TestRedisPermission(PermissionTest):
         assert self.permission.principals_accessible_objects(["alice"], "write") == {"/a"}
         assert self.permission.user_principals("bob") == {"group:x"}
 
+    def test_colons_and_backslashes_of_object_ids_are_escaped_in_keys(self):
+        self.grant("/a:b\\c", "read", "alice")
+        assert self.client.smembers("permission:/a\\:b\\\\c:read") == {"alice"}
+        assert self.permission.object_permissions("/a:b\\c") == {"read": {"alice"}}
+        assert self.permission.principals_accessible_objects(["alice"], "read") == {"/a:b\\c"}
+
+    def test_every_method_raises_backend_error_when_commands_fail(self, monkeypatch):
+        def fail(*args, **kwargs):
+            raise redis.RedisError()
+
+        with monkeypatch.context() as patch, pytest.raises(BackendError):
+            patch.setattr(self.permission._client, "execute_command", fail)
+            patch.setattr(self.permission._client, "pipeline", fail)
+            self.permission.principals_accessible_objects([], "read")
+
     def test_a_down_server_raises_backend_error_quickly(self):
         down = load(self.backend, permission_url="redis://127.0.0.1:1/0")
         start = time.monotonic()
@@ -168,6 +183,14 @@ class PostgreSQLPermissionTest(PermissionTest):
         assert isinstance(raised.value.original, Exception)
         assert time.monotonic() - start < 3
         assert ping(down) is False
+
+    def test_a_failing_server_fails_even_a_lookup_without_principals(self, monkeypatch):
+        def unavailable():
+            raise psycopg2.OperationalError("down")
+
+        with monkeypatch.context() as patch, pytest.raises(BackendError):
+            patch.setattr(self.permission.client, "session_factory", unavailable)
+            self.permission.principals_accessible_objects([], "read")
 
 
 class TestPostgreSQLPermission(PostgreSQLPermissionTest):

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
 import pytest
+import sqlalchemy
 import transaction
 from pyramid.config import Configurator
 
@@ -24,6 +25,7 @@ from cliquet.storage import (
 from cliquet.storage.exceptions import BackendError, RecordNotFoundError, UnicityError
 from cliquet.storage.postgresql import client as pg_client
 from cliquet.storage.postgresql._migrator import MigrationError, Migrator
+from cliquet.storage.postgresql.pool import QueuePoolWithMaxBacklog
 from cliquet.storage.testing import StorageTest
 from cliquet.utils import COMPARISON, json
 from tests import servers
@@ -390,9 +392,65 @@ class TestPostgreSQLClient:
         ), prefix="storage_")
         pool = client.engine.pool
         assert (pool.size(), pool._max_overflow, pool._timeout) == (3, 0, 1.5)
-        assert (pool._max_backlog, pool._pre_ping, client.engine.echo) == (2, True, False)
+        assert (pool._pool.max_backlog, pool._pre_ping, client.engine.echo) == (2, True, False)
         assert client.engine.url.drivername == "postgresql+psycopg2"
         client.engine.dispose()
+
+    def test_recreated_pool_keeps_its_backlog(self):
+        pool = QueuePoolWithMaxBacklog(lambda: None, max_backlog=2, pool_size=3)
+        other = pool.recreate()
+        assert type(other._pool) is type(pool._pool)
+        assert (other._pool.max_backlog, other.size()) == (2, 3)
+
+    def test_other_databases_than_postgresql_get_the_default_pool(self):
+        config = Configurator(settings={"pooltest_url": "sqlite:///:memory:",
+                                        "pooltest_pool_size": "2", "pooltest_max_overflow": "0",
+                                        "pooltest_max_backlog": "0",
+                                        "pooltest_pool_timeout": "5"})
+        client = pg_client.create_from_config(config, prefix="pooltest_")
+        engine = client.session_factory().get_bind()
+        assert engine is client.engine and isinstance(engine.pool, QueuePoolWithMaxBacklog)
+        kept = [engine.connect(), engine.connect()]
+        started = time.monotonic()
+        with pytest.raises(sqlalchemy.exc.TimeoutError):
+            engine.connect()  # no waiter allowed: fails at once
+        assert time.monotonic() - started < 1
+        for connection in kept:
+            connection.close()
+        engine.dispose()
+
+    def test_a_failing_session_factory_raises_backend_errors(self, monkeypatch):
+        storage = postgresql.load_from_config(self.config())
+
+        def unavailable():
+            raise sqlalchemy.exc.SQLAlchemyError("down")
+
+        monkeypatch.setattr(storage.client, "session_factory", unavailable)
+        with pytest.raises(BackendError) as raised:
+            storage.get_all("c", "p")
+        assert isinstance(raised.value.original, sqlalchemy.exc.SQLAlchemyError)
+
+    def test_sessions_commit_in_the_middle_of_a_block(self):
+        client = pg_client.create_from_config(self.config(), prefix="storage_")
+        with client.connect() as session:
+            session.execute("CREATE TABLE IF NOT EXISTS mid_commit (v TEXT);"
+                            "DELETE FROM mid_commit")
+        with contextlib.suppress(BackendError), client.connect() as session:
+            session.execute("INSERT INTO mid_commit VALUES ('kept')")
+            session.commit()
+            session.execute("INSERT INTO mid_commit VALUES ('rolled back')")
+            raise sqlalchemy.exc.TimeoutError()
+        with client.connect() as session:
+            assert session.execute("SELECT v FROM mid_commit").fetchone() == ("kept",)
+            assert session.execute("SELECT v FROM mid_commit").fetchall() == [("kept",)]
+            assert session.execute("SELECT v FROM mid_commit WHERE v = ''").fetchone() is None
+            session.execute("DROP TABLE mid_commit")
+        client.engine.dispose()
+
+    def test_missing_sqlalchemy_is_an_import_warning(self, monkeypatch):
+        monkeypatch.setattr(pg_client, "sqlalchemy", None)
+        with pytest.raises(ImportWarning):
+            pg_client.create_from_config(Configurator(settings={}))
 
 
 class TestPostgreSQLMigrations:
@@ -489,6 +547,33 @@ class TestPostgreSQLMigrations:
         with caplog.at_level(logging.WARNING):
             self.storage.initialize_schema()
         assert "No storage schema version found" in caplog.text
+
+    def test_hooks_read_the_version_and_run_each_file(self, monkeypatch):
+        assert self.storage._get_installed_version() is None
+        self.storage.initialize_schema()
+        assert self.storage._get_installed_version() == postgresql.SCHEMA_VERSION
+        run = []
+        monkeypatch.setattr(postgresql.Storage, "_execute_sql_file",
+                            lambda storage, path: run.append(path))
+        self.storage.initialize_schema()
+        assert run == []  # up to date
+        monkeypatch.setattr(self.storage, "schema_version", 5)
+        monkeypatch.setattr(self.storage, "_get_installed_version", lambda: 2)
+        self.storage.initialize_schema()
+        assert run == [f"migrations/migration_00{v}_00{v + 1}.sql" for v in (2, 3, 4)]
+
+    def test_metadata_without_a_version_is_version_1(self):
+        self.storage.initialize_schema()
+        self.query("DELETE FROM metadata WHERE name = 'storage_schema_version' RETURNING name")
+        assert self.storage._get_installed_version() == 1
+        self.storage.initialize_schema()  # runs migration 001 -> 002
+        assert self.version() == [("2",)]
+
+    def test_a_version_below_1_is_refused_with_an_assertion_error(self, monkeypatch):
+        self.storage.initialize_schema()
+        monkeypatch.setattr(self.storage, "_get_installed_version", lambda: -1)
+        with pytest.raises(AssertionError):
+            self.storage.initialize_schema()
 
     def test_refuses_a_database_that_is_not_utf8(self):
         url = scratch_database("ascii", encoding="SQL_ASCII")

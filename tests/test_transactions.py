@@ -147,3 +147,38 @@ def test_a_batch_with_a_4xx_subrequest_keeps_every_write(app):
     records, users, _ = state(app)
     assert "new" in [r["id"] for r in records]
     assert users["alice"] == {"group:a", "group:b"}
+
+
+def test_scripts_leave_no_postgresql_session_idle_in_a_transaction():
+    """Backends built from bare settings commit each call on their own (§8.6)."""
+    from pyramid.config import Configurator
+
+    from cliquet.cache import postgresql as cache_postgresql
+    from cliquet.permission import postgresql as permission_postgresql
+    from cliquet.storage import postgresql as storage_postgresql
+    from tests import servers
+
+    servers.require_postgresql()
+    url = servers.postgresql_url()
+    config = Configurator(settings={"storage_url": url, "cache_url": url, "cache_prefix": "",
+                                    "permission_url": url})
+    storage = storage_postgresql.load_from_config(config)
+    cache = cache_postgresql.load_from_config(config)
+    permission = permission_postgresql.load_from_config(config)
+    for backend in (storage, cache, permission):
+        backend.initialize_schema()
+    record = storage.create("c", "p", {"a": 1})
+    storage.get_all("c", "p")
+    storage.update("c", "p", record["id"], {"a": 2})
+    cache.set("k", "v", 10)
+    cache.get("k")
+    permission.add_principal_to_ace("/a", "read", "alice")
+    permission.object_permissions("/a")
+    for backend in (storage, cache, permission):
+        backend.flush()
+    with storage.client.connect(force_commit=True) as connection:
+        idle = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()")
+    assert idle == [(0,)]
+    storage.client.close()

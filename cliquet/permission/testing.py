@@ -135,6 +135,19 @@ class PermissionTest:
         assert self.permission.object_permissions("/a:b") == {"read": {"bob"}}
         assert self.permission.object_permissions("/a:write") == {"read": {"carol"}}
 
+    def test_permission_names_may_contain_colons(self):
+        self.grant("/a", "record:create", "alice")
+        self.grant("/a:b", "read", "bob")
+        assert self.permission.object_permissions("/a") == {"record:create": {"alice"}}
+        assert self.permission.principals_accessible_objects(["alice"], "record:create") == {
+            "/a"}
+        self.permission.replace_object_permissions("/a", {"obj:del": ["carol"]})
+        assert self.permission.object_permissions("/a") == {
+            "record:create": {"alice"}, "obj:del": {"carol"}}
+        self.permission.delete_object_permissions("/a")
+        assert self.permission.object_permissions("/a") == {}
+        assert self.permission.object_permissions("/a:b") == {"read": {"bob"}}
+
     # Authorized principals and checks.
 
     def test_authorized_principals_without_bound_permissions(self):

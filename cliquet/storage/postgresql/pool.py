@@ -1,8 +1,32 @@
 """Connection pool refusing new waiters beyond a backlog limit."""
-import threading
-
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.util.queue import Empty, Queue
+
+
+class BacklogQueue(Queue):
+    """The queue of pooled connections, where at most ``max_backlog`` threads may wait.
+
+    When empty and ``max_backlog`` threads already wait, a blocking ``get``
+    raises ``Empty`` at once. ``-1`` means no limit.
+    """
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False, max_backlog: int = -1):
+        super().__init__(maxsize, use_lifo)
+        self.max_backlog = int(max_backlog)
+        self.waiters = 0
+
+    def get(self, block: bool = True, timeout: float | None = None):
+        if not block or self.max_backlog < 0:
+            return super().get(block, timeout)
+        with self.mutex:
+            if self._empty() and self.waiters >= self.max_backlog:
+                raise Empty()
+            self.waiters += 1
+        try:
+            return super().get(block, timeout)
+        finally:
+            with self.mutex:
+                self.waiters -= 1
 
 
 class QueuePoolWithMaxBacklog(QueuePool):
@@ -17,34 +41,13 @@ class QueuePoolWithMaxBacklog(QueuePool):
 
     def __init__(self, creator, max_backlog: int = -1, **kwargs):
         super().__init__(creator, **kwargs)
-        self._max_backlog = int(max_backlog)
-        self._waiters = 0
-        self._waiters_lock = threading.Lock()
-
-    def _exhausted(self) -> bool:
-        return self._pool.empty() and -1 < self._max_overflow <= self._overflow
-
-    def _do_get(self):
-        if self._max_backlog < 0:
-            return super()._do_get()
-        with self._waiters_lock:
-            if self._exhausted() and self._waiters >= self._max_backlog:
-                raise PoolTimeoutError(
-                    f"Pool exhausted and {self._waiters} threads already waiting "
-                    f"(max_backlog={self._max_backlog})"
-                )
-            self._waiters += 1
-        try:
-            return super()._do_get()
-        finally:
-            with self._waiters_lock:
-                self._waiters -= 1
+        self._pool = BacklogQueue(self._pool.maxsize, self._pool.use_lifo, max_backlog)
 
     def recreate(self) -> "QueuePoolWithMaxBacklog":
         self.logger.info("Pool recreating")
         return self.__class__(
             self._creator,
-            max_backlog=self._max_backlog,
+            max_backlog=self._pool.max_backlog,
             pool_size=self._pool.maxsize,
             max_overflow=self._max_overflow,
             pre_ping=self._pre_ping,

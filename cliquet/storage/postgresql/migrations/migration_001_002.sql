@@ -6,4 +6,7 @@ ALTER INDEX idx_records_data SET (fastupdate = off);
 SELECT gin_clean_pending_list('idx_records_data'::regclass);
 ANALYZE records;
 
+-- The version row may be missing (version 1 is assumed then).
 UPDATE metadata SET value = '2' WHERE name = 'storage_schema_version';
+INSERT INTO metadata (name, value) SELECT 'storage_schema_version', '2'
+ WHERE NOT EXISTS (SELECT 1 FROM metadata WHERE name = 'storage_schema_version');
