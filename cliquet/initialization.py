@@ -19,6 +19,9 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.settings import asbool, aslist
 
 from cliquet import errors, utils
+from cliquet.events import (  # noqa: F401 (names of cliquet.initialization in 3.1)
+    ACTIONS, EventActionFilter, EventResourceFilter, ResourceChanged, ResourceRead,
+)
 from cliquet.logs import (
     bind_request_context, configure as configure_logging, iso_now, logger,
     redact_querystring, reset_request_context,

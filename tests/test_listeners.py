@@ -137,3 +137,44 @@ def test_redis_listener_on_every_backend(queue, make_backend_app):
                   headers=ALICE, status=500)
     assert delivered(queue) == payloads
     assert len(app.get("/v1/todos", headers=ALICE).json["data"]) == 25
+
+
+def test_listeners_set_up_on_a_bare_configurator_filter_events():
+    """setup_listeners needs nothing else of Cliquet (no subscriber predicates)."""
+    from pyramid import testing
+
+    from cliquet import initialization
+    from cliquet.events import ACTIONS, ResourceChanged, ResourceRead
+
+    received = []
+    module = type("M", (), {"load_from_config": staticmethod(
+        lambda config, prefix: received.append)})
+    config = testing.setUp(settings={
+        "event_listeners": "spy", "event_listeners.spy.use": module,
+        "event_listeners.spy.actions": "create read", "event_listeners.spy.resources": "todo"})
+    initialization.setup_listeners(config)
+    config.commit()
+
+    def event(event_class, action, resource):
+        return event_class(None, None, [], None, payload={
+            "action": action.value, "resource_name": resource})
+
+    sent = [event(ResourceChanged, ACTIONS.CREATE, "todo"),
+            event(ResourceRead, ACTIONS.READ, "todo")]
+    ignored = [event(ResourceChanged, ACTIONS.DELETE, "todo"),
+               event(ResourceChanged, ACTIONS.CREATE, "note")]
+    for notified in sent + ignored:
+        config.registry.notify(notified)
+    testing.tearDown()
+    assert received == sent
+
+
+def test_redis_listener_drops_payloads_json_has_no_type_for(queue):
+    from datetime import datetime
+
+    from cliquet.listeners.redis import Listener
+
+    listener = Listener(queue, "test.events")
+    listener(type("E", (), {"payload": {"timestamp": datetime.now()}})())
+    listener(type("E", (), {"payload": {"timestamp": 1}})())
+    assert delivered(queue) == [{"timestamp": 1}]

@@ -105,13 +105,34 @@ def test_migrate_calls_backends_in_order():
         backend.initialize_schema.side_effect = lambda dry_run, name=name: calls.append(
             (name, dry_run))
         setattr(registry, name, backend)
-    script.migrate({"registry": registry}, dry_run=True)
+    script.init_schema({"registry": registry}, dry_run=True)
     assert calls == [("cache", True), ("storage", True), ("permission", True)]
 
 
 def test_init_warns_in_process(tmp_path):
     with mock.patch.object(script, "bootstrap") as bootstrap, \
-            mock.patch.object(script, "migrate") as migrate, pytest.warns(DeprecationWarning):
+            mock.patch.object(script, "init_schema") as init_schema, \
+            pytest.warns(DeprecationWarning):
         assert script.main(["--ini", str(tmp_path / "x.ini"), "init"]) == 0
     bootstrap.assert_called_once_with(str(tmp_path / "x.ini"))
-    assert migrate.call_args.kwargs == {"dry_run": False}
+    assert init_schema.call_args.kwargs == {"dry_run": False}
+
+
+def test_main_reads_the_command_line_and_bootstrap_may_give_no_closer(tmp_path, monkeypatch):
+    registry = mock.Mock(spec=["settings", "storage"])
+    registry.settings = {"readonly": "true"}
+    monkeypatch.setattr(script.sys, "argv", ["cliquet", "--ini", str(tmp_path / "x.ini"),
+                                             "migrate"])
+    with mock.patch.object(script, "bootstrap", return_value={"registry": registry}), \
+            pytest.warns(UserWarning, match="Cannot migrate the storage backend while in "
+                                            "readonly mode."):
+        assert script.main() == 0
+    registry.storage.initialize_schema.assert_not_called()
+
+
+def test_deprecated_init_is_init_schema_with_a_warning():
+    registry = mock.Mock(spec=["settings", "cache"])
+    registry.settings = {}
+    with pytest.warns(DeprecationWarning):
+        script.deprecated_init({"registry": registry})
+    registry.cache.initialize_schema.assert_called_once_with(dry_run=False)

@@ -40,19 +40,30 @@ def setup_listeners(config) -> None:
 
         actions = ACTIONS.from_string_list(aslist(settings.get(prefix + "actions",
                                                                _DEFAULT_ACTIONS)))
-        options = {}
         resources = aslist(settings.get(prefix + "resources", ""))
-        if resources:
-            options["for_resources"] = tuple(resources)
+        listener = _filtered(listener, actions, resources)
 
-        changes = tuple(a for a in actions if a != ACTIONS.READ)
+        changes = [a for a in actions if a != ACTIONS.READ]
         if changes:
-            config.add_subscriber(listener, ResourceChanged, for_actions=changes, **options)
+            config.add_subscriber(listener, ResourceChanged)
         if ACTIONS.READ in actions:
-            config.add_subscriber(listener, ResourceRead, for_actions=(ACTIONS.READ,),
-                                  **options)
+            config.add_subscriber(listener, ResourceRead)
             if not changes:
                 return  # Quirk of Cliquet 3.1 (§6.11): later listeners are skipped.
+
+
+def _filtered(listener, actions, resources):
+    """``listener``, called only for events of ``actions`` on ``resources`` (all if empty)."""
+    action_values = frozenset(action.value for action in actions)
+    resource_names = frozenset(resources)
+
+    def on_event(event):
+        payload = event.payload
+        if payload["action"] in action_values and (
+                not resource_names or payload.get("resource_name") in resource_names):
+            listener(event)
+
+    return on_event
 
 
 def _timed(config, name, listener):

@@ -1,7 +1,9 @@
 """A listener that pushes each event payload onto a Redis list."""
+import orjson
+
 from cliquet.listeners import ListenerBase
 from cliquet.logs import logger
-from cliquet.utils import json
+from cliquet.storage.redis import create_from_config
 
 
 class Listener(ListenerBase):
@@ -14,15 +16,18 @@ class Listener(ListenerBase):
 
     def __call__(self, event):
         try:
-            self._client.lpush(self.listname, json.dumps(event.payload))
+            self._client.lpush(self.listname, _strict_json(event.payload))
         except Exception:
             logger.error("Unable to dispatch event", listname=self.listname, exc_info=True)
 
 
+def _strict_json(payload) -> bytes:
+    """JSON of ``payload``; a value JSON has no type for (a date...) is an error."""
+    return orjson.dumps(payload, option=orjson.OPT_PASSTHROUGH_DATETIME)
+
+
 def load_from_config(config, prefix=""):
     """Listener configured by ``<prefix>url``, ``<prefix>pool_size``, ``<prefix>listname``."""
-    from cliquet.storage.redis import create_from_config
-
     settings = config.get_settings()
     client = create_from_config(config, prefix=prefix)
     listname = settings.get(prefix + "listname", "cliquet.events")

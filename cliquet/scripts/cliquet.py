@@ -18,15 +18,16 @@ from pyramid.settings import asbool
 import cliquet
 from cliquet.sentry import raven_handler_error
 
-logger = logging.getLogger(__name__)
-
 # Backends migrated, in this order; the ones that write are skipped when readonly.
 _BACKENDS = ("cache", "storage", "permission")
 _WRITABLE_ONLY = ("storage", "permission")
 
 
-def migrate(env: dict, dry_run: bool = False) -> None:
+def init_schema(env: dict, dry_run: bool = False) -> None:
     """Call ``initialize_schema`` on the configured backends of a bootstrapped app.
+
+    In ``readonly`` mode, the storage and permission backends are skipped with
+    a warning.
 
     :param env: the environment returned by :func:`pyramid.paster.bootstrap`.
     :param dry_run: only log the SQL that would run.
@@ -38,9 +39,16 @@ def migrate(env: dict, dry_run: bool = False) -> None:
         if backend is None:
             continue
         if readonly and name in _WRITABLE_ONLY:
-            logger.warning("Cannot migrate the %s backend while in readonly mode.", name)
+            warnings.warn(f"Cannot migrate the {name} backend while in readonly mode.")  # noqa: B028
             continue
         backend.initialize_schema(dry_run=dry_run)
+
+
+def deprecated_init(env: dict, dry_run: bool = False) -> None:
+    """``cliquet init``: :func:`init_schema`, with a ``DeprecationWarning``."""
+    warnings.warn("`cliquet init` is deprecated, use `cliquet migrate` instead.",
+                  DeprecationWarning, stacklevel=2)
+    init_schema(env, dry_run=dry_run)
 
 
 def _setup_logging(ini_file: str) -> None:
@@ -67,17 +75,17 @@ def main(args: list[str] | None = None) -> int:
         subparser = subcommands.add_parser(name, help=description)
         subparser.add_argument("--dry-run", action="store_true",
                                help="show the SQL that would run, change nothing")
-    options = parser.parse_args(args)
+    options = parser.parse_args(sys.argv[1:] if args is None else args)
 
-    if options.subcommand == "init":
-        warnings.warn("`cliquet init` is deprecated, use `cliquet migrate` instead.",
-                      DeprecationWarning, stacklevel=2)
     _setup_logging(options.ini_file)
     env = bootstrap(options.ini_file)
+    command = deprecated_init if options.subcommand == "init" else init_schema
     try:
-        migrate(env, dry_run=options.dry_run)
+        command(env, dry_run=options.dry_run)
     finally:
-        env["closer"]()
+        closer = env.get("closer")
+        if closer is not None:
+            closer()
     return 0
 
 
