@@ -222,24 +222,32 @@ def setup_version_redirection(config) -> None:
 
 
 def setup_deprecation(config) -> None:
-    """End of service: ``Alert`` header before the ``eos`` date, 410 after."""
-    settings = config.get_settings()
-    eos = settings["eos"]
-    if not eos:
-        return
-    eos_date = dateparser.parse(str(eos)).replace(tzinfo=None)
-    alert = {
-        "message": settings["eos_message"],
-        "url": settings["eos_url"] or settings["project_docs"],
-    }
+    """End of service: ``Alert`` header before the ``eos`` date, 410 after.
 
-    soft_eol_alert = errors.alert_header("soft-eol", **alert)
+    The ``eos*`` settings are read for each request (they may change at run
+    time); the date is parsed once per value.
+    """
+    settings = config.get_settings()
+    parsed = {}
+
+    def eos_date(value):
+        if value not in parsed:
+            parsed.clear()
+            parsed[value] = dateparser.parse(str(value)).replace(tzinfo=None)
+        return parsed[value]
+
+    def alert(code):
+        url = settings.get("eos_url") or settings.get("project_docs")
+        return errors.alert_header(code, message=settings.get("eos_message"), url=url)
 
     def add_soft_eol_alert(request, response):
-        response.headers["Alert"] = soft_eol_alert
+        response.headers["Alert"] = alert("soft-eol")
 
     def on_new_request(event):
-        if eos_date > datetime.now():
+        eos = settings.get("eos")
+        if not eos:
+            return
+        if eos_date(eos) > datetime.now():
             event.request.add_response_callback(add_soft_eol_alert)
             return
         response = errors.http_error(
@@ -247,7 +255,7 @@ def setup_deprecation(config) -> None:
             errno=errors.ERRORS.SERVICE_DEPRECATED,
             message="The service you are trying to connect no longer exists at this location.",
         )
-        response.headers["Alert"] = errors.alert_header("hard-eol", **alert)
+        response.headers["Alert"] = alert("hard-eol")
         raise response
 
     config.add_subscriber(on_new_request, NewRequest)
@@ -261,14 +269,14 @@ def setup_authentication(config) -> None:
 
 
 def setup_backoff(config) -> None:
-    """``Backoff`` header on every response when the ``backoff`` setting is set."""
-    backoff = config.get_settings()["backoff"]
-    if backoff is None or backoff == "":
-        return
-    value = str(backoff)
+    """``Backoff`` header on every response while the ``backoff`` setting is set
+    (read for each response: it may change at run time)."""
+    settings = config.get_settings()
 
     def on_new_response(event):
-        event.response.headers["Backoff"] = value
+        backoff = settings.get("backoff")
+        if backoff is not None and backoff != "":
+            event.response.headers["Backoff"] = str(backoff)
 
     config.add_subscriber(on_new_response, NewResponse)
 

@@ -57,3 +57,20 @@ def test_no_eos_means_no_alert():
 def test_lbheartbeat_is_always_empty_object():
     response = make_app({"storage_backend": ""}).get("/v1/__lbheartbeat__")
     assert response.json == {}
+
+
+def test_backoff_and_end_of_service_follow_settings_changed_at_run_time():
+    app = make_app()
+    settings = app.app.registry.settings
+    assert "Backoff" not in app.get("/v1/").headers
+    settings["backoff"] = 10
+    assert app.get("/v1/").headers["Backoff"] == "10"
+    settings.update(eos="2999-12-31", eos_message="Soon", eos_url="https://eol")
+    assert json.loads(app.get("/v1/").headers["Alert"]) == {
+        "code": "soft-eol", "message": "Soon", "url": "https://eol"}
+    settings["eos"] = "2001-01-01"
+    response = app.get("/v1/", status=410)
+    assert json.loads(response.headers["Alert"])["code"] == "hard-eol"
+    settings.update(eos=None, backoff=None)
+    response = app.get("/v1/")
+    assert "Alert" not in response.headers and "Backoff" not in response.headers
