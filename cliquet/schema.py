@@ -11,6 +11,7 @@ class ResourceSchema(_schema.ResourceSchema):
     """Deprecated alias of :class:`cliquet.resource.schema.ResourceSchema`."""
 
     def __init__(self, *args, **kwargs):
-        warnings.warn("cliquet.schema is deprecated, use cliquet.resource.schema instead",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(  # noqa: B028 -- the exact call of 3.1, which code may check
+            "cliquet.schema is now deprecated. Please use `cliquet.resource.schema` instead",
+            DeprecationWarning)
         super().__init__(*args, **kwargs)

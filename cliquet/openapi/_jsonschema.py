@@ -29,7 +29,7 @@ def node_schema(node: colander.SchemaNode, partial: bool = False) -> dict:
         of a record, or a response projected with ``_fields``).
     """
     if isinstance(node, PermissionsSchema):
-        return permissions_schema(node.known_permissions)
+        return permissions_schema(node.known_perms)
     schema = type_schema(node, partial)
     _apply_validator(schema, node.validator)
     missing = node.missing

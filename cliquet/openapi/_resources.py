@@ -216,8 +216,7 @@ class ResourceOperations:
     def _request_body(self, args: dict, data: dict | None = None) -> dict:
         """``{data, permissions}`` as validated by the viewset's request schema."""
         data = data or c.ref("schemas", f"{self.component}Data")
-        schema = args.get("schema")
-        payload = schema.get("body") if schema is not None else None
+        payload = args.get("schema")
         if payload is None:
             body = {"type": "object", "properties": {"data": data}}
             return {"content": c.json_content(body)}

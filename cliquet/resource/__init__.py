@@ -14,13 +14,14 @@ import colander
 from pyramid import httpexceptions
 from pyramid.settings import asbool
 
+from cliquet._service import Service
 from cliquet.errors import ERRORS, http_error, json_error_handler, raise_invalid, send_alert
 from cliquet.events import ACTIONS, has_subscribers
 from cliquet.logs import bind_request_context
 from cliquet.resource import _pagination, _preconditions, _querystring
 from cliquet.resource._endpoints import EndpointsMixin
 from cliquet.resource._registry import register, register_resource
-from cliquet.resource.model import Model, ShareableModel, _warn_deprecated
+from cliquet.resource.model import Model, ShareableModel
 from cliquet.resource.schema import ResourceSchema
 from cliquet.resource.viewset import RAW_BODY_KEY, ShareableViewSet, ViewSet
 from cliquet.storage import Filter, Sort
@@ -30,7 +31,7 @@ from cliquet.utils import COMPARISON, classname, dict_subset, strip_uri_prefix
 __all__ = [
     "register", "register_resource", "UserResource", "ShareableResource", "BaseResource",
     "ProtectedResource", "Model", "ShareableModel", "ResourceSchema", "ViewSet",
-    "ShareableViewSet", "Filter", "Sort", "COMPARISON",
+    "ShareableViewSet", "Filter", "Sort", "COMPARISON", "Service",
 ]
 
 _READONLY_TIMESTAMP_MESSAGE = (
@@ -349,7 +350,7 @@ class ShareableResource(UserResource):
     def _extract_filters(self, queryparams=None):
         filters = super()._extract_filters(queryparams)
         shared_ids = getattr(self.context, "shared_ids", None)
-        if shared_ids is not None:
+        if shared_ids:  # empty or None: the principals may reach the whole collection
             filters.insert(0, Filter(self.model.id_field, shared_ids, COMPARISON.IN))
         return filters
 
@@ -415,7 +416,8 @@ class BaseResource(UserResource):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        _warn_deprecated(cls, "BaseResource", "UserResource")
+        warnings.warn("BaseResource is deprecated. Use UserResource instead.",
+                      DeprecationWarning, stacklevel=2)
 
 
 class ProtectedResource(ShareableResource):
@@ -423,4 +425,5 @@ class ProtectedResource(ShareableResource):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        _warn_deprecated(cls, "ProtectedResource", "ShareableResource")
+        warnings.warn("ProtectedResource is deprecated. Use ShareableResource instead.",
+                      DeprecationWarning, stacklevel=2)

@@ -4,8 +4,6 @@ import re
 import venusian
 from pyramid.exceptions import ConfigurationError
 
-from cliquet._service import Service
-
 _CONTENT_TYPE_PRESENT = r"Content-Type:\s*\S"
 _PLACEHOLDER_REGEX = re.compile(r"\{(\w+):[^{}]*\}")
 
@@ -43,7 +41,8 @@ def register_resource(resource_cls, settings=None, viewset=None, depth=1, **kwar
         config = context.config.with_package(info.module)
         if getattr(config.registry, "storage", None) is None:
             raise ConfigurationError("Mandatory storage backend is missing from configuration.")
-        for service in _build_services(resource_cls, viewset, settings or config.get_settings()):
+        for service in _build_services(resource_cls, viewset,
+                                       settings or config.registry.settings):
             config.add_cornice_service(service)
 
     info = venusian.attach(resource_cls, callback, category="pyramid", depth=depth)
@@ -51,6 +50,8 @@ def register_resource(resource_cls, settings=None, viewset=None, depth=1, **kwar
 
 
 def _build_services(resource_cls, viewset, settings) -> list:
+    from cliquet import resource  # its ``Service``, which 3.1 code may replace
+
     resource_name = viewset.get_name(resource_cls)
     routes = {endpoint_type: viewset.get_service_name(endpoint_type, resource_cls)
               for endpoint_type in ("collection", "record")}
@@ -62,10 +63,12 @@ def _build_services(resource_cls, viewset, settings) -> list:
     services = []
     for endpoint_type, route_name in routes.items():
         path = paths[endpoint_type]
-        arguments = {key: value.format_map(_PathFormatter(resource_name=resource_name))
-                     if isinstance(value, str) else value
-                     for key, value in viewset.get_service_arguments().items()}
-        service = Service(name=route_name, path=path, **arguments)
+        arguments = viewset.get_service_arguments()
+        service = resource.Service(route_name, path, depth=1, **arguments)
+        description = arguments.get("description")
+        if isinstance(description, str):
+            service.description = description.format_map(
+                _PathFormatter(resource_name=resource_name))
         service.resource_name = resource_name
         service.endpoint_type = endpoint_type
         service.resource = resource_cls
@@ -77,7 +80,9 @@ def _build_services(resource_cls, viewset, settings) -> list:
         for method in getattr(viewset, f"{endpoint_type}_methods"):
             if not viewset.is_endpoint_enabled(endpoint_type, resource_name, method, settings):
                 continue
-            arguments = viewset.get_view_arguments(endpoint_type, resource_cls, method)
+            arguments = getattr(viewset, f"{endpoint_type}_arguments")(resource_cls, method)
+            if not viewset._validates(method):
+                arguments.pop("schema", None)  # nothing validates it: no body validator
             if "content_type" in arguments:
                 # Cornice serves requests without Content-Type: they must get a 415.
                 arguments.setdefault("header", _CONTENT_TYPE_PRESENT)

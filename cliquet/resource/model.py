@@ -167,13 +167,13 @@ class ProtectedModel(ShareableModel):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        _warn_deprecated(cls, "ProtectedModel", "ShareableModel")
+        _warn_deprecated("ProtectedModel", "ShareableModel")
 
     def __init__(self, *args, **kwargs):
-        _warn_deprecated(type(self), "ProtectedModel", "ShareableModel")
+        _warn_deprecated("ProtectedModel", "ShareableModel")
         super().__init__(*args, **kwargs)
 
 
-def _warn_deprecated(cls, old: str, new: str) -> None:
-    warnings.warn(f"{old} is deprecated, use {new} instead ({cls.__module__}.{cls.__name__})",
-                  DeprecationWarning, stacklevel=3)
+def _warn_deprecated(old: str, new: str) -> None:
+    """The 3.1 warning of a deprecated class, for the code that uses it."""
+    warnings.warn(f"{old} is deprecated. Use {new} instead.", DeprecationWarning, stacklevel=3)

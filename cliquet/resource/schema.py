@@ -1,5 +1,8 @@
 """Colander schemas of resources, and the field types the protocol provides."""
+from urllib.parse import urlsplit
+
 import colander
+from colander import SchemaNode, String
 
 from cliquet.utils import msec_time, strip_whitespace
 
@@ -65,10 +68,12 @@ class ResourceSchema(colander.MappingSchema):
 
 
 class PermissionsSchema(colander.SchemaNode):
-    """Permission name → list of principals; names limited to ``permissions``."""
+    """Permission name → list of principals; names limited to ``permissions``
+    (attribute ``known_perms``), any name when empty.
+    """
 
     def __init__(self, *args, **kwargs):
-        self.known_permissions = tuple(kwargs.pop("permissions", ()))
+        self.known_perms = tuple(kwargs.pop("permissions", ()))
         super().__init__(*args, **kwargs)
 
     def schema_type(self, **kw):
@@ -82,8 +87,8 @@ class PermissionsSchema(colander.SchemaNode):
             colander.Sequence(), colander.SchemaNode(colander.String()))
         result = {}
         for name, principals in permissions.items():
-            if self.known_permissions and name not in self.known_permissions:
-                allowed = ", ".join(self.known_permissions)
+            if self.known_perms and name not in self.known_perms:
+                allowed = ", ".join(self.known_perms)
                 raise colander.Invalid(self, f'"{name}" is not one of {allowed}')
             principals_node.name = name
             invalid = colander.Invalid(self)
@@ -109,11 +114,22 @@ class TimeStamp(colander.SchemaNode):
         return super().deserialize(cstruct)
 
 
-class URL(colander.SchemaNode):
+def _absolute_url(node, value) -> None:
+    """Colander validator: a scheme and a host (credentials, port, fragment allowed)."""
+    try:
+        parts = urlsplit(value)
+        valid = bool(parts.scheme and parts.netloc) and (parts.port or 0) >= 0
+    except ValueError:  # e.g. a port that is not a number
+        valid = False
+    if not valid or any(char.isspace() for char in value):
+        raise colander.Invalid(node, "Must be a URL")
+
+
+class URL(SchemaNode):
     """A URL string of 1 to 2048 characters, surrounding whitespace stripped."""
 
-    schema_type = colander.String
-    validator = colander.All(colander.url, colander.Length(min=1, max=2048))
+    schema_type = String
+    validator = colander.All(_absolute_url, colander.Length(min=1, max=2048))
 
     def preparer(self, appstruct):
         return strip_whitespace(appstruct)

@@ -4,9 +4,10 @@ A viewset holds the paths, methods and Cornice arguments of the two
 endpoints of a resource. Any attribute can be overridden at registration
 (``register(collection_methods=('GET',))``).
 
-Cornice 6 only validates a ``schema`` through an explicit validator: the
-request schemas built here nest ``body`` and ``querystring`` and are checked
-by :func:`validate_request`, which reports errors exactly as Cliquet 3.1 did.
+As in Cliquet 3.1, the ``schema`` of a view is the request body: ``data``
+(the resource mapping) and, for shareable resources, ``permissions``. Cornice
+6 only validates a schema through an explicit validator: it is checked by
+:func:`validate_request`, which reports errors exactly as Cliquet 3.1 did.
 """
 import functools
 
@@ -34,18 +35,6 @@ class _Payload(colander.MappingSchema):
     optional_empty = ()
 
 
-class _NoQuerystring(colander.MappingSchema):
-    """Any querystring parameter is rejected."""
-
-
-def _request_schema(payload: colander.SchemaNode) -> colander.SchemaNode:
-    schema = colander.MappingSchema()
-    payload.name = "body"
-    schema.add(payload)
-    schema.add(_NoQuerystring(name="querystring"))
-    return schema
-
-
 def _load_json_body(request):
     body = request.body
     if not body:
@@ -63,6 +52,7 @@ def _load_json_body(request):
 
 def _validate_payload(request, node, payload: dict) -> dict:
     errors = request.errors
+    optional_empty = getattr(node, "optional_empty", ())
     children = {child.name: child for child in node.children}
     for key in payload:
         if key not in children:
@@ -70,7 +60,7 @@ def _validate_payload(request, node, payload: dict) -> dict:
     validated = {}
     for name, child in children.items():
         if name not in payload:
-            if name in node.optional_empty:
+            if name in optional_empty:
                 value = {}
             elif child.required:
                 errors.add("body", name, f"{name} is missing")
@@ -90,36 +80,26 @@ def _validate_payload(request, node, payload: dict) -> dict:
 def validate_request(request, schema=None, **kwargs):
     """Cornice validator of POST/PUT/PATCH (PROTOCOL §1.8.4).
 
-    ``schema`` nests ``body`` (the payload) and ``querystring``. Errors:
-    ``Invalid JSON request body: ...``, ``<key> is not allowed`` (unknown
-    payload keys and querystring parameters), ``<name> is missing`` and the
-    Colander messages under dotted names (``data.title``). The validated
-    payload keys land in ``request.validated``; the raw JSON body is kept in
-    ``request.info`` (:data:`RAW_BODY_KEY`).
+    ``schema`` is the request body. Errors: ``Invalid JSON request body: ...``,
+    ``<key> is not allowed`` (unknown payload keys and any querystring
+    parameter), ``<name> is missing`` and the Colander messages under dotted
+    names (``data.title``). The validated payload keys land in
+    ``request.validated``; the raw JSON body is kept in ``request.info``
+    (:data:`RAW_BODY_KEY`).
     """
     if schema is None:
         return
-    body_node = schema.get("body")
-    if body_node is not None:
-        payload = _load_json_body(request)
-        request.info[RAW_BODY_KEY] = payload
-        request.validated.update(_validate_payload(request, body_node, payload))
-    querystring_node = schema.get("querystring")
-    if querystring_node is not None:
-        known = {child.name for child in querystring_node.children}
-        for name in dict.fromkeys(request.GET):
-            if name not in known:
-                request.errors.add("querystring", name, f"{name} is not allowed")
+    payload = _load_json_body(request)
+    request.info[RAW_BODY_KEY] = payload
+    request.validated.update(_validate_payload(request, schema, payload))
+    for name in dict.fromkeys(request.GET):
+        request.errors.add("querystring", name, f"{name} is not allowed")
 
 
 def require_body(request, **kwargs):
     """Validator: an empty body is rejected (shareable PATCH)."""
     if not request.body:
         request.errors.add("body", "data", "Provide at least one of data or permissions")
-
-
-def _any_object(**kwargs) -> colander.SchemaNode:
-    return colander.SchemaNode(colander.Mapping(unknown="preserve"), **kwargs)
 
 
 def _accepts_empty(mapping) -> bool:
@@ -181,15 +161,16 @@ class ViewSet:
 
         ``default_arguments``, ``default_<endpoint_type>_arguments``,
         ``default_<method>_arguments``, ``<endpoint_type>_<method>_arguments``;
-        methods that validate their payload get ``schema`` and ``validators``.
+        plus the ``schema`` of :meth:`get_record_schema`, and ``validators``
+        for the methods that validate their payload.
         """
         method = method.lower()
         args = dict(self.default_arguments)
         for attribute in (f"default_{endpoint_type}_arguments", f"default_{method}_arguments",
                           f"{endpoint_type}_{method}_arguments"):
             args.update(getattr(self, attribute, {}))
+        args["schema"] = self.get_record_schema(resource_cls, method)
         if self._validates(method):
-            args["schema"] = self.get_record_schema(resource_cls, method)
             args["validators"] = list(args.get("validators", ())) + self.get_validators(method)
         return args
 
@@ -198,20 +179,27 @@ class ViewSet:
         return [validate_request]
 
     def get_record_schema(self, resource_cls, method: str) -> colander.SchemaNode:
-        """Request schema of ``method`` (any object for methods not validated)."""
+        """Request body schema of ``method``.
+
+        Methods not validated get a mapping schema that Cliquet does not use
+        (views without validators are registered without schema).
+
+        Its ``data`` is the resource mapping (any object for PATCH, whose
+        changes are validated once merged into the record).
+        """
         method = method.lower()
         if not self._validates(method):
-            return _any_object()
+            return colander.MappingSchema(unknown="preserve")
         payload = _Payload()
         if method == "patch":
-            payload.add(_any_object(name="data"))
+            payload.add(colander.SchemaNode(colander.Mapping(unknown="preserve"), name="data"))
         else:
             record_mapping = resource_cls.mapping
             record_mapping.name = "data"
             payload.add(record_mapping)
             if _accepts_empty(record_mapping):
                 payload.optional_empty = ("data",)
-        return _request_schema(payload)
+        return payload
 
     def get_view(self, endpoint_type: str, method: str) -> str:
         """Name of the resource method serving ``method`` on ``endpoint_type``."""
@@ -268,11 +256,10 @@ class ShareableViewSet(ViewSet):
         method = method.lower()
         if not self._validates(method):
             return schema
-        payload = schema["body"]
         if method == "patch":
-            payload["data"].missing = colander.drop
-        payload.add(PermissionsSchema(name="permissions", missing=colander.drop,
-                                      permissions=resource_cls.permissions))
+            schema["data"].missing = colander.drop
+        schema.add(PermissionsSchema(name="permissions", missing=colander.drop,
+                                     permissions=resource_cls.permissions))
         return schema
 
     def get_service_arguments(self):
@@ -289,5 +276,5 @@ class ProtectedViewSet(ShareableViewSet):
     def __init__(self, *args, **kwargs):
         from cliquet.resource.model import _warn_deprecated
 
-        _warn_deprecated(type(self), "ProtectedViewSet", "ShareableViewSet")
+        _warn_deprecated("ProtectedViewSet", "ShareableViewSet")
         super().__init__(*args, **kwargs)

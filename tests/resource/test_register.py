@@ -56,6 +56,37 @@ def test_register_resource_with_an_explicit_viewset_and_settings():
     services = [s for s in config.registry.cornice_services.values()
                 if getattr(s, "resource_name", None) == "widget"]
     assert {s.description for s in services} == {"Collection of widget"}
+    # Views that validate nothing get no schema (no body validator on GET).
+    collection = next(s for s in services if s.endpoint_type == "collection")
+    [(_, _, get_arguments)] = [d for d in collection.definitions if d[0] == "GET"]
+    assert "schema" not in get_arguments
+
+
+def test_services_are_built_with_the_service_class_of_the_package(monkeypatch):
+    built = []
+
+    class RecordingService(resource.Service):
+        def __init__(self, name, path, *args, **kwargs):
+            built.append((name, path, kwargs.get("depth")))
+            super().__init__(name, path, *args, **kwargs)
+
+    class Gizmo(resource.UserResource):
+        pass
+
+    monkeypatch.setattr(resource, "Service", RecordingService)
+    callback = resource.register_resource(Gizmo, name="gizmo",
+                                          collection_path="/gizmos/{parent:[a-z]+}",
+                                          record_path="/gizmos/{parent:[a-z]+}/{{id}}")
+    config = Configurator(settings=dict(support.MEMORY_SETTINGS))
+    cliquet.initialize(config, "1.0", "testapp")
+    callback(type("Context", (), {"config": config})(), "Gizmo", Gizmo)
+    assert built == [("gizmo-collection", "/gizmos/{parent:[a-z]+}", 1),
+                     ("gizmo-record", "/gizmos/{parent:[a-z]+}/{id}", 1)]
+    [service] = [s for s in config.registry.cornice_services.values()
+                 if s.name == "gizmo-record"]
+    # Templates of the permission object ids, without the placeholders' regexes.
+    assert (service.collection_path, service.record_path) == ("/gizmos/{parent}",
+                                                              "/gizmos/{parent}/{id}")
 
 
 def support_headers():
@@ -84,9 +115,11 @@ def test_name_resolution():
 
 
 def test_subclassing_deprecated_aliases_warns():
-    with pytest.warns(DeprecationWarning, match="BaseResource is deprecated"):
+    with pytest.warns(DeprecationWarning,
+                      match=r"^BaseResource is deprecated\. Use UserResource instead\.$") as seen:
         class Old(resource.BaseResource):
             pass
+    assert seen[0].filename == __file__  # the warning points at the subclass
 
     with pytest.warns(DeprecationWarning, match="ProtectedResource is deprecated"):
         class OldShared(resource.ProtectedResource):
@@ -173,3 +206,19 @@ def test_shareable_resource_members():
     assert res.model.current_principal == "basicauth:bob"
     request.upath_info = "/v1/things"  # the path without the script name
     assert res.model.get_permission_object_id("abc") == "/things/abc"
+
+
+@pytest.mark.parametrize("shared_ids,expected", [
+    (None, 3), ([], 3), (["tata"], 0), ("first", 1),
+])
+def test_shared_ids_of_the_context_restrict_collections(shared_ids, expected):
+    request = make_request()
+    from cliquet.permission import memory
+
+    request.registry.permission = memory.Permission()
+    request.notify_resource_event = lambda **kwargs: None
+    context = type("Context", (), {"shared_ids": None})()
+    res = resource.ShareableResource(request, context)
+    records = [res.model.create_record({}) for _ in range(3)]
+    context.shared_ids = [records[0]["id"]] if shared_ids == "first" else shared_ids
+    assert len(res.collection_get()["data"]) == expected

@@ -52,7 +52,7 @@ def test_view_arguments_are_merged_by_priority():
     args = viewset.get_view_arguments("record", Note, "GET")
     assert args["permission"] == "get"
     assert args["extra"] == 1 and args["cors_headers"] == ("X",)
-    assert "schema" not in args and "validators" not in args
+    assert "validators" not in args
     args = viewset.record_arguments(Note, "PATCH")
     assert args["permission"] == "record" and args["content_type"] == CONTENT_TYPES
     assert args["validators"] == [validate_request]
@@ -79,13 +79,22 @@ def test_endpoint_enabled():
 
 def test_schemas():
     viewset = ViewSet()
-    assert viewset.get_record_schema(Note, "GET").typ.unknown == "preserve"
+    assert isinstance(viewset.get_record_schema(Note, "GET"), colander.MappingSchema)
     post = viewset.get_record_schema(Note, "POST")
-    assert [c.name for c in post.children] == ["body", "querystring"]
-    assert post["body"]["data"] is Note.mapping
+    assert post.children == [Note.mapping]  # the request body: its ``data`` is the mapping
     assert Note.mapping.name == "data"
     patch = viewset.get_record_schema(Note, "PATCH")
-    assert patch["body"]["data"].required
+    assert patch["data"].required
+    assert patch["data"].deserialize({"any": 1}) == {"any": 1}
+
+
+def test_every_view_gets_a_schema_only_validated_ones_get_validators():
+    viewset = ViewSet()
+    get = viewset.collection_arguments(Note, "GET")
+    assert "schema" in get and "validators" not in get
+    post = viewset.record_arguments(Note, "put")
+    assert post["schema"].children == [Note.mapping]
+    assert post["validators"] == [validate_request]
 
 
 def test_shareable_viewset():
@@ -93,9 +102,9 @@ def test_shareable_viewset():
     args = viewset.get_view_arguments("record", Article, "PATCH")
     assert args["permission"] == "dynamic"
     assert args["validators"] == [require_body, validate_request]
-    body = args["schema"]["body"]
+    body = args["schema"]
     assert not body["data"].required
-    assert body["permissions"].known_permissions == ("read", "write")
+    assert body["permissions"].known_perms == ("read", "write")
     from cliquet.authorization import RouteFactory
 
     assert viewset.get_service_arguments()["factory"] is RouteFactory
