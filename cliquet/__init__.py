@@ -1,6 +1,7 @@
 """Cliquet: a toolkit to build HTTP (micro)services on Pyramid."""
 from importlib.metadata import PackageNotFoundError, version as _distribution_version
 
+from cornice import Service as CorniceService  # noqa: F401 (a 3.1 name of this module)
 from pyramid.settings import aslist
 
 from cliquet._defaults import DEFAULT_SETTINGS

@@ -5,6 +5,12 @@ from pyramid import httpexceptions
 
 from cliquet.utils import json, reapply_cors
 
+# Names Cliquet 3.1 code imports from cliquet.errors.
+from enum import Enum  # noqa: F401
+
+from cliquet.logs import logger  # noqa: F401
+from cliquet.utils import encode_header  # noqa: F401
+
 JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
 
 

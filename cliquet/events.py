@@ -9,6 +9,12 @@ from cliquet.logs import logger
 from cliquet.storage._undo import UndoLog
 from cliquet.utils import strip_uri_prefix
 
+# Names Cliquet 3.1 code imports from cliquet.events.
+from collections import OrderedDict  # noqa: F401
+from enum import Enum  # noqa: F401
+
+import transaction  # noqa: F401
+
 
 class ACTIONS(enum.Enum):
     """What happened to the records of a resource."""

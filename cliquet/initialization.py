@@ -22,6 +22,13 @@ from cliquet import errors, utils
 from cliquet.events import (  # noqa: F401 (names of cliquet.initialization in 3.1)
     ACTIONS, EventActionFilter, EventResourceFilter, ResourceChanged, ResourceRead,
 )
+
+# Other names Cliquet 3.1 code imports from cliquet.initialization.
+import structlog  # noqa: F401
+from pyramid.interfaces import IAuthenticationPolicy  # noqa: F401
+from pyramid_multiauth import MultiAuthenticationPolicy, MultiAuthPolicySelected  # noqa: F401
+
+from cliquet import cache, permission, statsd, storage  # noqa: F401
 from cliquet.logs import (
     bind_request_context, configure as configure_logging, iso_now, logger,
     redact_querystring, reset_request_context,
@@ -152,23 +159,23 @@ def setup_storage(config) -> None:
     settings = config.get_settings()
     id_generator = config.maybe_dotted(settings["id_generator"])
     config.registry.id_generator = id_generator()
-    storage = _setup_backend(config, "storage", "cliquet.storage.StorageBase")
-    if storage is not None:
-        config.registry.storage = storage
+    backend = _setup_backend(config, "storage", "cliquet.storage.StorageBase")
+    if backend is not None:
+        config.registry.storage = backend
 
 
 def setup_permission(config) -> None:
     """Load the ``permission_backend``."""
-    permission = _setup_backend(config, "permission", "cliquet.permission.PermissionBase")
-    if permission is not None:
-        config.registry.permission = permission
+    backend = _setup_backend(config, "permission", "cliquet.permission.PermissionBase")
+    if backend is not None:
+        config.registry.permission = backend
 
 
 def setup_cache(config) -> None:
     """Load the ``cache_backend``."""
-    cache = _setup_backend(config, "cache", "cliquet.cache.CacheBase")
-    if cache is not None:
-        config.registry.cache = cache
+    backend = _setup_backend(config, "cache", "cliquet.cache.CacheBase")
+    if backend is not None:
+        config.registry.cache = backend
 
 
 def setup_requests_scheme(config) -> None:
@@ -288,8 +295,6 @@ def setup_statsd(config):
     config.registry.statsd = None
     if not settings["statsd_url"]:
         return None
-    from cliquet import statsd
-
     client = config.registry.statsd = statsd.load_from_config(config)
     statsd.instrument(config)
     return client

@@ -41,7 +41,7 @@ class Client:
         """Send a duration measured elsewhere to timer ``key``."""
         self._client.timing(key, milliseconds)
 
-    def count(self, key, count=1, unique=None) -> None:
+    def count(self, key, unique=None, count=1) -> None:
         """Increment counter ``key``, or add ``unique`` to the set metric ``key``."""
         if unique is None:
             self._client.incr(key, count=count)

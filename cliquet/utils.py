@@ -6,6 +6,7 @@ import hmac
 import os
 import re
 import time
+import warnings
 from binascii import hexlify
 from urllib.parse import quote, unquote
 
@@ -14,6 +15,16 @@ import orjson
 from pyramid import httpexceptions
 from pyramid.request import Request, apply_request_extensions
 from cornice.util import current_service as cornice_current_service
+
+# Names Cliquet 3.1 code imports from cliquet.utils.
+import hashlib  # noqa: F401
+from base64 import b64decode, b64encode  # noqa: F401
+from enum import Enum  # noqa: F401
+
+from colander import null  # noqa: F401
+from cornice import cors  # noqa: F401
+from pyramid.settings import aslist  # noqa: F401
+from pyramid.view import render_view_to_response  # noqa: F401
 
 try:
     import sqlalchemy
@@ -52,13 +63,13 @@ def _json_default(value):
 json = _FastJSON()
 
 
-def json_serializer(value, default=None, **kwargs) -> str:
-    """Serialize ``value`` to JSON text, without escaping slashes.
+def json_serializer(v, default=None, **kwargs) -> str:
+    """Serialize ``v`` to JSON text, without escaping slashes.
 
     ``default`` (Pyramid's renderer adapters) serializes other objects.
     """
     if default is None:
-        return json.dumps(value)
+        return json.dumps(v)
 
     def fallback(obj):
         try:
@@ -66,7 +77,7 @@ def json_serializer(value, default=None, **kwargs) -> str:
         except TypeError:
             return default(obj)
 
-    return orjson.dumps(value, default=fallback, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    return orjson.dumps(v, default=fallback, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
 
 
 class COMPARISON(str, enum.Enum):
@@ -158,9 +169,9 @@ def encode64(content: str, encoding: str = "utf-8") -> str:
     return base64.b64encode(content.encode(encoding)).decode(encoding)
 
 
-def decode64(encoded: str, encoding: str = "utf-8") -> str:
+def decode64(encoded_content: str, encoding: str = "utf-8") -> str:
     """Decode standard base64 text (raises ``ValueError`` when malformed)."""
-    return base64.b64decode(encoded.encode(encoding), validate=False).decode(encoding)
+    return base64.b64decode(encoded_content.encode(encoding), validate=False).decode(encoding)
 
 
 def hmac_digest(secret, message: str, encoding: str = "utf-8") -> str:
@@ -365,3 +376,19 @@ def _render_error(subrequest, exc):
     if response.status_code >= 500:
         raise exc
     return response
+
+
+class DeprecatedMeta(type):
+    """Metaclass of deprecated classes: defining a subclass of one warns.
+
+    The ``DeprecationWarning`` message is the deprecated class's
+    ``__deprecation_warning__``, by default ``"<name> is deprecated"``.
+    """
+
+    def __new__(mcs, name, bases, attrs):
+        for base in bases:
+            if isinstance(base, DeprecatedMeta):
+                message = getattr(base, "__deprecation_warning__",
+                                  f"{base.__name__} is deprecated")
+                warnings.warn(message, DeprecationWarning, stacklevel=2)
+        return super().__new__(mcs, name, bases, attrs)

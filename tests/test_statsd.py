@@ -116,3 +116,10 @@ def test_client_without_the_statsd_package_raises(monkeypatch):
     monkeypatch.setattr(statsd, "statsd_module", None)
     with pytest.raises(ImportWarning):
         statsd.Client("example.org", 8125, "pfx")
+
+
+def test_count_takes_unique_as_second_positional_argument(udp_server):
+    client = statsd.Client("127.0.0.1", udp_server.getsockname()[1], "pfx")
+    client.count("users", "alice")
+    client.count("hits")
+    assert received(udp_server) == [("pfx.users", "alice", "s"), ("pfx.hits", "1", "c")]

@@ -136,3 +136,22 @@ def test_non_utf8_url_in_batch_is_reported_in_its_slot(app):
     responses = app.post_json("/v1/batch", {"requests": [{"path": "/echo?a=%ff"}]}
                               ).json["responses"]
     assert responses[0]["status"] == 400
+
+
+def test_cors_view_decorator_adds_the_cors_headers():
+    from pyramid.response import Response
+    from pyramid.testing import DummyRequest
+
+    from cliquet.views.errors import cors
+
+    @cors
+    def view(request):
+        """A view."""
+        return Response("x")
+
+    request = DummyRequest(headers={"Origin": "http://app.example"})
+    request.registry.settings = {"cors_origins": "*"}
+    response = view(request)
+    assert view.__doc__ == "A view." and response.body == b"x"
+    assert response.headers["Access-Control-Allow-Origin"] == "http://app.example"
+    assert "Backoff" in response.headers["Access-Control-Expose-Headers"]

@@ -1,4 +1,6 @@
 """A listener that pushes each event payload onto a Redis list."""
+import json  # noqa: F401 (a 3.1 name of this module)
+
 import orjson
 
 from cliquet.listeners import ListenerBase

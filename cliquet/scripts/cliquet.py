@@ -18,6 +18,11 @@ from pyramid.settings import asbool
 import cliquet
 from cliquet.sentry import raven_handler_error
 
+# Names Cliquet 3.1 code imports from cliquet.scripts.cliquet.
+import textwrap  # noqa: F401
+
+from cliquet import __version__  # noqa: F401
+
 # Backends migrated, in this order; the ones that write are skipped when readonly.
 _BACKENDS = ("cache", "storage", "permission")
 _WRITABLE_ONLY = ("storage", "permission")

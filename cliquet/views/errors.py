@@ -1,4 +1,6 @@
 """Error views: every error leaves as the protocol's JSON envelope, with CORS."""
+from functools import wraps
+
 from pyramid import httpexceptions
 from pyramid.security import forget
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
@@ -8,6 +10,16 @@ from cliquet.logs import logger
 from cliquet.sentry import report_exception
 from cliquet.storage.exceptions import BackendError
 from cliquet.utils import reapply_cors
+
+# Names Cliquet 3.1 code imports from cliquet.views.errors.
+from pyramid.authorization import Authenticated  # noqa: F401
+from pyramid.httpexceptions import HTTPTemporaryRedirect  # noqa: F401
+from pyramid.security import NO_PERMISSION_REQUIRED  # noqa: F401
+from pyramid.settings import asbool  # noqa: F401
+from pyramid.view import view_config  # noqa: F401
+
+from cliquet.storage import exceptions as storage_exceptions  # noqa: F401
+from cliquet.utils import encode_header  # noqa: F401
 
 _BACKEND_MESSAGE = ("Service temporary unavailable due to overloading or maintenance, "
                     "please retry later.")
@@ -24,8 +36,18 @@ def _with_retry_after(request, response):
     return response
 
 
+def cors(view):
+    """View decorator: the response gets the CORS headers of the current service."""
+
+    @wraps(view)
+    def wrap_view(request, *args, **kwargs):
+        return reapply_cors(request, view(request, *args, **kwargs))
+
+    return wrap_view
+
+
 @forbidden_view_config()
-def authorization_required(response, request):
+def authorization_required(request):
     """401 when anonymous (with ``WWW-Authenticate``), 403 otherwise."""
     if not request.authenticated_userid:
         error = http_error(
@@ -45,12 +67,14 @@ def authorization_required(response, request):
 
 
 @notfound_view_config()
-def page_not_found(response, request):
+def page_not_found(request):
     """Redirect trailing slashes, report unknown versions and unknown URLs."""
+    context = request.exception
     settings = request.registry.settings
     route_prefix = request.registry.route_prefix
-    if _is_json(response) and response.status_code == 404 and response.body:
-        return reapply_cors(request, response)
+    if context is not None and _is_json(context) and context.status_code == 404 and \
+            context.body:
+        return reapply_cors(request, context)
 
     path = request.path
     if not path.startswith(f"/{route_prefix}"):
@@ -118,10 +142,10 @@ def invalid_encoding(context, request):
 
 
 @exception_view_config(BackendError)
-def service_unavailable(context, request):
+def service_unavailable(response, request):
     """A backend failure: 503 errno 201 with ``Retry-After``; logged as critical."""
-    logger.critical(str(context), exc_info=context)
-    report_exception(request, context)
+    logger.critical(str(response), exc_info=response)
+    report_exception(request, response)
     error = http_error(
         httpexceptions.HTTPServiceUnavailable(),
         errno=ERRORS.BACKEND,

@@ -1,4 +1,5 @@
 """``GET /{prefix}/``: what this service is, its public settings and capabilities."""
+from pyramid.authorization import Authenticated  # noqa: F401 (a 3.1 name of this module)
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from cliquet import PROTOCOL_VERSION, Service
