@@ -209,10 +209,11 @@ class MozillaHekaRenderer:
         given_fields = fields.pop("Fields", None)
         if isinstance(given_fields, dict):
             fields = {**given_fields, **fields}
+        event = fields.pop("event", "")
         record = {
             "Timestamp": utils.msec_time() * 1_000_000,
             "Logger": self.appname,
-            "Type": fields.pop("event", ""),
+            "Type": event if isinstance(event, str) else decode_value(event),
             "Hostname": self.hostname,
             "Severity": _SYSLOG_LEVELS.get(name, 6),
             "Pid": self.pid,

@@ -155,3 +155,16 @@ def test_cors_view_decorator_adds_the_cors_headers():
     assert view.__doc__ == "A view." and response.body == b"x"
     assert response.headers["Access-Control-Allow-Origin"] == "http://app.example"
     assert "Backoff" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_backend_errors_log_the_driver_error_as_critical(caplog):
+    import json
+
+    app = make_app(dict(MEMORY_SETTINGS, logging_renderer="cliquet.logs.MozillaHekaRenderer"),
+                   scan="tests.testapp")
+    with caplog.at_level("CRITICAL", logger="cliquet"):
+        app.get("/v1/backend", status=503)
+    [record] = [r for r in caplog.records if r.levelname == "CRITICAL"]
+    logged = json.loads(record.getMessage())
+    assert logged["Severity"] == 0
+    assert logged["Type"] == "database gone"  # the driver's error, not the wrapper's

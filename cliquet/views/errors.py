@@ -143,8 +143,10 @@ def invalid_encoding(context, request):
 
 @exception_view_config(BackendError)
 def service_unavailable(response, request):
-    """A backend failure: 503 errno 201 with ``Retry-After``; logged as critical."""
-    logger.critical(str(response), exc_info=response)
+    """A backend failure: 503 errno 201 with ``Retry-After``; its original
+    error (the driver's) is logged as critical."""
+    original = getattr(response, "original", None)
+    logger.critical(original if original is not None else response, exc_info=response)
     report_exception(request, response)
     error = http_error(
         httpexceptions.HTTPServiceUnavailable(),
