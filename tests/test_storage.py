@@ -32,8 +32,68 @@ from tests import servers
 from tests.pg_scratch import scratch_database
 
 
-class TestMemoryStorage(StorageTest):
+class MemoryBasedStorageTest(StorageTest):
+    """Helpers of :class:`cliquet.storage.memory.MemoryBasedStorage` (Cliquet 3.1 names)."""
+
+    def test_set_record_timestamp_bumps_the_collection_timestamp(self):
+        before = self.storage.collection_timestamp(**self.kw)
+        record = {"id": "a"}
+        assert self.storage.set_record_timestamp("test", "1234", record) is record
+        assert record["last_modified"] > before
+        assert self.storage.collection_timestamp(**self.kw) == record["last_modified"]
+        forced = {"id": "b"}
+        self.storage.set_record_timestamp("test", "1234", forced, last_modified=before - 10)
+        assert forced["last_modified"] == before - 10  # kept, the collection still grows
+        assert self.storage.collection_timestamp(**self.kw) == record["last_modified"] + 1
+
+    def test_helpers_with_the_signatures_of_3_1(self):
+        existing = self.create_record({"email": "x@y"})
+        with pytest.raises(UnicityError) as raised:
+            self.storage.check_unicity("test", "1234", {"id": "new", "email": "x@y"}, ["email"],
+                                       "id", for_creation=True)
+        assert raised.value.record == existing
+        self.storage.check_unicity("test", "1234", existing, ["email"], "id")  # itself
+        assert self.storage.strip_deleted_record("test", "1234", existing) == {
+            "id": existing["id"], "last_modified": existing["last_modified"], "deleted": True}
+        records = [{"id": "b", "n": 2}, {"id": "a", "n": 1}, {"id": "c", "deleted": True}]
+        page, total = self.storage.extract_record_set("test", records, [], [Sort("id", 1)],
+                                                      "id", "deleted", limit=2)
+        assert (page, total) == (records[1::-1], 2)
+
+    def test_generic_delete_all_deletes_one_by_one(self):
+        kept = self.create_record({"n": 1})
+        self.create_record({"n": 2})
+        tombstones = memory.MemoryBasedStorage.delete_all(
+            self.storage, "test", "1234", filters=[Filter("n", 2, COMPARISON.EQ)])
+        assert [t["deleted"] for t in tombstones] == [True]
+        assert self.get_all() == ([kept], 1)
+
+    def test_filters_and_sorting_are_methods_too(self):
+        records = [{"id": "a", "n": 2}, {"id": "b", "n": 1}, {"id": "c"}]
+        assert self.storage.apply_filters(records, [Filter("n", 1, COMPARISON.MIN)]) == \
+            records[:2]
+        assert self.storage.apply_sorting(records, [Sort("n", 1)]) == [
+            records[1], records[0], records[2]]
+
+
+class TestMemoryStorage(MemoryBasedStorageTest):
     backend = memory
+
+    def test_tree_nests_dicts_on_access(self):
+        store = memory.tree()
+        store["a"]["b"]["c"] = 1
+        assert store == {"a": {"b": {"c": 1}}}
+
+    def test_unicity_rules_match_the_holders_of_unique_values(self):
+        record = {"id": "r", "email": "x@y", "name": None}
+        rules = memory.get_unicity_rules("c", "p", record, ["email", "name"], "id",
+                                         for_creation=True)
+        assert rules == [[Filter("email", "x@y", COMPARISON.EQ)]]
+        rules = memory.get_unicity_rules("c", "p", record, ["email"], "id", for_creation=False)
+        assert rules == [[Filter("email", "x@y", COMPARISON.EQ),
+                          Filter("id", "r", COMPARISON.NOT)]]
+        others = [{"id": "r", "email": "x@y"}, {"id": "s", "email": "x@y"}, {"id": "t"}]
+        assert memory.apply_pagination(others, rules) == [others[1]]
 
     def test_repeated_equality_filters_see_every_write(self):
         """Equality filters served by the memory index answer as the scan does."""
@@ -65,7 +125,7 @@ class TestMemoryStorage(StorageTest):
             assert matching("b", include_deleted=True) == [8]  # tombstones hold no "v"
 
 
-class TestRedisStorage(StorageTest):
+class TestRedisStorage(MemoryBasedStorageTest):
     backend = redis
     down_settings: ClassVar[dict] = {"storage_url": "redis://127.0.0.1:1/0",
                                      "storage_pool_timeout": "1"}

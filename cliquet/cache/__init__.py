@@ -26,8 +26,10 @@ class CacheBase:
     when the underlying server fails.
     """
 
-    def __init__(self, *args, cache_prefix: str, **kwargs):
-        self.prefix = cache_prefix
+    def __init__(self, *args, **kwargs):
+        if "cache_prefix" not in kwargs:
+            raise TypeError("CacheBase() missing required keyword argument: 'cache_prefix'")
+        self.prefix = kwargs["cache_prefix"]
 
     def initialize_schema(self, dry_run: bool = False) -> None:
         """Create the tables the backend needs, if any.

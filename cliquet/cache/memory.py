@@ -1,6 +1,7 @@
 """Cache kept in process memory: fast, per process, lost on restart."""
 from typing import Any
 
+from cliquet import utils  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.cache import CacheBase
 from cliquet.utils import msec_time
 

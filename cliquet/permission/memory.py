@@ -1,4 +1,5 @@
 """Permissions kept in process memory: fast, per process, lost on restart."""
+import re  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from collections.abc import Iterable
 
 from cliquet.permission import (

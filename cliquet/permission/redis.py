@@ -9,6 +9,7 @@ an abort puts it back (:mod:`cliquet.storage._undo`).
 """
 import os
 import re
+from collections import defaultdict  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from collections.abc import Iterable, Iterator
 
 from cliquet.permission import (

@@ -34,7 +34,8 @@ class StorageBase:
     :class:`cliquet.storage.exceptions.BackendError` when the backend fails.
     ``auth`` is the client's ``Authorization`` header, ignored by the built-in
     backends and meant for remote ones. Callers pass every argument after the
-    ids by keyword.
+    ids by keyword: the positional order of these abstract signatures is
+    Cliquet 3.1's, which the built-in backends do not all share.
     """
 
     id_generator = generators.UUID4()
@@ -57,10 +58,10 @@ class StorageBase:
         """
         raise NotImplementedError
 
-    def create(self, collection_id: str, parent_id: str, record: dict, id_generator=None,
-               unique_fields=None, id_field: str = DEFAULT_ID_FIELD,
+    def create(self, collection_id: str, parent_id: str, object: dict,
+               id_generator=None, unique_fields=None, id_field: str = DEFAULT_ID_FIELD,
                modified_field: str = DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
-        """Store a copy of ``record``, removing any tombstone with the same id.
+        """Store a copy of ``object`` (the record), removing any tombstone with the same id.
 
         An id is generated with ``id_generator`` (default: the class one) when
         absent. ``last_modified`` is kept when present (forced timestamp),
@@ -82,12 +83,12 @@ class StorageBase:
         """
         raise NotImplementedError
 
-    def update(self, collection_id: str, parent_id: str, object_id: str, record: dict,
-               unique_fields=None, id_field: str = DEFAULT_ID_FIELD,
+    def update(self, collection_id: str, parent_id: str, object_id: str,
+               object: dict, unique_fields=None, id_field: str = DEFAULT_ID_FIELD,
                modified_field: str = DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
-        """Replace the record with that id, or create it (an existing tombstone is kept).
+        """Replace the record with that id by ``object``, or create it (tombstone kept).
 
-        ``record[id_field]`` is forced to ``object_id``.
+        ``object[id_field]`` is forced to ``object_id``.
 
         :returns: the stored record.
         :raises: :class:`cliquet.storage.exceptions.UnicityError`
@@ -95,7 +96,7 @@ class StorageBase:
         raise NotImplementedError
 
     def delete(self, collection_id: str, parent_id: str, object_id: str,
-               id_field: str = DEFAULT_ID_FIELD, with_deleted: bool = True,
+               with_deleted: bool = True, id_field: str = DEFAULT_ID_FIELD,
                modified_field: str = DEFAULT_MODIFIED_FIELD,
                deleted_field: str = DEFAULT_DELETED_FIELD, auth=None,
                last_modified: int | None = None) -> dict:
@@ -109,7 +110,7 @@ class StorageBase:
         raise NotImplementedError
 
     def delete_all(self, collection_id: str, parent_id: str, filters=None,
-                   id_field: str = DEFAULT_ID_FIELD, with_deleted: bool = True,
+                   with_deleted: bool = True, id_field: str = DEFAULT_ID_FIELD,
                    modified_field: str = DEFAULT_MODIFIED_FIELD,
                    deleted_field: str = DEFAULT_DELETED_FIELD, auth=None) -> list:
         """Delete every live record matching ``filters`` (ANDed).

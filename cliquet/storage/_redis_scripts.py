@@ -144,3 +144,13 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 return result
 """
+
+# KEYS: timestamp. ARGV: now, forced timestamp or ''.
+# Returns the timestamp of the write: the forced one, else the new collection timestamp.
+BUMP = _NEXT_TIMESTAMP + """
+local raw = redis.call('GET', KEYS[1])
+local forced = tonumber(ARGV[2])
+local current = next_timestamp(tonumber(raw), forced, tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], current)
+return forced or current
+"""

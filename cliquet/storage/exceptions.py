@@ -15,9 +15,12 @@ class BackendError(Exception):
 
     :param original: the exception raised by the driver, if any.
     :param message: defaults to ``"<OriginalClass>: <original>"``.
+
+    Extra keyword arguments are accepted and ignored, as in Cliquet 3.1.
     """
 
-    def __init__(self, original: Exception | None = None, message: str | None = None, *args):
+    def __init__(self, original: Exception | None = None, message: str | None = None, *args,
+                 **kwargs):
         self.original = original
         if message is None and original is not None:
             message = f"{original.__class__.__name__}: {original}"
@@ -39,7 +42,7 @@ class UnicityError(IntegrityError):
     :param record: the existing record holding that value.
     """
 
-    def __init__(self, field: str, record: dict, *args):
+    def __init__(self, field: str, record: dict, *args, **kwargs):
         self.field = field
         self.record = record
         self.msg = f"{field} is not unique: {record}"

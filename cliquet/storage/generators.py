@@ -1,6 +1,7 @@
 """Record id generators (``id_generator`` setting)."""
 import re
 import uuid
+from uuid import uuid4  # noqa: F401  (a Cliquet 3.1 public name of this module)
 
 
 class Generator:

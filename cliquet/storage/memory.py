@@ -11,11 +11,14 @@ import operator
 import threading
 from collections import defaultdict
 
+from cliquet import utils  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.storage import (
     DEFAULT_DELETED_FIELD,
     DEFAULT_ID_FIELD,
     DEFAULT_MODIFIED_FIELD,
+    Filter,
     StorageBase,
+    exceptions,  # noqa: F401  (a Cliquet 3.1 public name of this module)
 )
 from cliquet.storage import _undo as undo
 from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
@@ -204,17 +207,82 @@ def next_timestamp(previous: int | None, forced: int | None, now: int) -> int:
     return forced if forced > previous else previous + 1
 
 
-class MemoryBasedStorage(StorageBase):
-    """Helpers for backends that filter, sort and paginate in Python."""
+def tree() -> defaultdict:
+    """A dict creating nested such dicts on access: ``tree()['a']['b'] = 1``."""
+    return defaultdict(tree)
 
-    def strip_deleted_record(self, record: dict, id_field: str, modified_field: str,
-                             deleted_field: str) -> dict:
+
+def get_unicity_rules(collection_id, parent_id, record, unique_fields, id_field,
+                      for_creation) -> list[list[Filter]]:
+    """Filter rules matching the records that hold a ``unique_fields`` value of ``record``.
+
+    One rule (ANDed filters) per field with a non-null value; a record
+    matching any rule conflicts. Unless ``for_creation``, ``record`` itself
+    (its ``id_field``) is excluded.
+    """
+    rules = []
+    for field in unique_fields or ():
+        value = record.get(field)
+        if value is None:
+            continue
+        rule = [Filter(field, value, COMPARISON.EQ)]
+        if not for_creation:
+            rule.append(Filter(id_field, record[id_field], COMPARISON.NOT))
+        rules.append(rule)
+    return rules
+
+
+class MemoryBasedStorage(StorageBase):
+    """Helpers for backends that filter, sort and paginate in Python.
+
+    Constructor arguments are accepted and ignored, as in Cliquet 3.1.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def delete_all(self, collection_id, parent_id, filters=None, id_field=DEFAULT_ID_FIELD,
+                   with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
+                   deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> list:
+        """Delete the matching live records one by one (the built-in backends do it at once)."""
+        records, _ = self.get_all(collection_id, parent_id, filters=filters, id_field=id_field,
+                                  modified_field=modified_field, deleted_field=deleted_field)
+        return [self.delete(collection_id, parent_id, record[id_field], id_field=id_field,
+                            with_deleted=with_deleted, modified_field=modified_field,
+                            deleted_field=deleted_field)
+                for record in records]
+
+    def apply_filters(self, records, filters) -> list:
+        """Records matching every filter (see :func:`apply_filters`)."""
+        return apply_filters(records, filters)
+
+    def apply_sorting(self, records, sorting) -> list:
+        """Records sorted (see :func:`apply_sorting`)."""
+        return apply_sorting(records, sorting)
+
+    def set_record_timestamp(self, collection_id, parent_id, record,
+                             modified_field=DEFAULT_MODIFIED_FIELD, last_modified=None) -> dict:
+        """Bump the collection timestamp for a write of ``record``, and stamp ``record``.
+
+        ``last_modified`` (else ``record[modified_field]``), when given, is kept
+        as the record's timestamp (§2.4). Returns ``record``.
+        """
+        forced = last_modified if last_modified is not None else record.get(modified_field)
+        record[modified_field] = self._bump_timestamp((collection_id, parent_id), forced)
+        return record
+
+    def _bump_timestamp(self, key: tuple, forced: int | None = None) -> int:
+        """The timestamp of a write in the collection ``key`` (ids pair), bumped."""
+        raise NotImplementedError
+
+    def _tombstone(self, record: dict, id_field: str, modified_field: str,
+                   deleted_field: str) -> dict:
         """The tombstone of ``record``."""
         return {id_field: record[id_field], modified_field: record[modified_field],
                 deleted_field: True}
 
-    def check_unicity(self, records, record: dict, unique_fields, id_field: str,
-                      exclude_id: str | None = None) -> None:
+    def _check_unicity(self, records, record: dict, unique_fields, id_field: str,
+                       exclude_id: str | None = None) -> None:
         """Raise :class:`UnicityError` for the first ``unique_fields`` value held elsewhere.
 
         Null or missing values are ignored; the record ``exclude_id`` is skipped.
@@ -231,9 +299,9 @@ class MemoryBasedStorage(StorageBase):
                 if other is not None and json_key(other) == key:
                     raise UnicityError(field, copy_record(existing))
 
-    def extract_record_set(self, records, tombstones=(), filters=None, sorting=None,
-                           pagination_rules=None, limit=None,
-                           tombstone_filters=None) -> tuple[list, int]:
+    def _extract_record_set(self, records, tombstones=(), filters=None, sorting=None,
+                            pagination_rules=None, limit=None,
+                            tombstone_filters=None) -> tuple[list, int]:
         """Filter, sort and paginate live ``records`` plus ``tombstones``.
 
         :param tombstone_filters: the filters of the tombstones, when not
@@ -248,6 +316,44 @@ class MemoryBasedStorage(StorageBase):
                 tombstones, filters if tombstone_filters is None else tombstone_filters)
         page = apply_sorting(apply_pagination(matching, pagination_rules), sorting, limit)
         return [copy_record(r) for r in page], total
+
+
+    # Cliquet 3.1's signatures of the helpers above.
+
+    def strip_deleted_record(self, resource, parent_id, record, id_field=DEFAULT_ID_FIELD,
+                             modified_field=DEFAULT_MODIFIED_FIELD,
+                             deleted_field=DEFAULT_DELETED_FIELD) -> dict:
+        """The tombstone of ``record``: its id and timestamp, ``deleted_field`` true."""
+        return self._tombstone(record, id_field, modified_field, deleted_field)
+
+    def check_unicity(self, collection_id, parent_id, record, unique_fields, id_field,
+                      for_creation=False) -> None:
+        """Raise :class:`UnicityError` if a live record holds a unique value of ``record``.
+
+        Unless ``for_creation``, ``record`` itself (same id) is not a conflict.
+        """
+        rules = get_unicity_rules(collection_id, parent_id, record, unique_fields, id_field,
+                                  for_creation)
+        if not rules:
+            return
+        holders, _ = self.get_all(collection_id, parent_id, pagination_rules=rules,
+                                  id_field=id_field)
+        for rule in rules:
+            matching = apply_filters(holders, rule)
+            if matching:
+                raise UnicityError(rule[0].field, matching[0])
+
+    def extract_record_set(self, collection_id, records, filters, sorting,
+                           id_field=DEFAULT_ID_FIELD, deleted_field=DEFAULT_DELETED_FIELD,
+                           pagination_rules=None, limit=None) -> tuple[list, int]:
+        """Filter, sort and paginate ``records``, tombstones (``deleted_field``) included.
+
+        :returns: ``(page, total)``, ``total`` counting the live records matching ``filters``.
+        """
+        live = [r for r in records if not r.get(deleted_field)]
+        tombstones = [r for r in records if r.get(deleted_field)]
+        return self._extract_record_set(live, tombstones, filters, sorting, pagination_rules,
+                                        limit)
 
 
 class Storage(MemoryBasedStorage):
@@ -293,8 +399,9 @@ class Storage(MemoryBasedStorage):
                     table[key][object_id] = value
 
     def _bump_timestamp(self, key, forced=None) -> int:
-        current = next_timestamp(self._timestamps.get(key), forced, msec_time())
-        self._timestamps[key] = current
+        with self._lock:
+            current = next_timestamp(self._timestamps.get(key), forced, msec_time())
+            self._timestamps[key] = current
         return forced if forced is not None else current
 
     def create(self, collection_id, parent_id, record, id_generator=None, unique_fields=None,
@@ -309,7 +416,7 @@ class Storage(MemoryBasedStorage):
                 record[id_field] = id_generator()
             elif record[id_field] in store:
                 raise UnicityError(id_field, copy_record(store[record[id_field]]))
-            self.check_unicity(store.values(), record, unique_fields, id_field)
+            self._check_unicity(store.values(), record, unique_fields, id_field)
             record[modified_field] = self._bump_timestamp(key, record.get(modified_field))
             self._remember(key, record[id_field])
             self._indexes.pop(key, None)
@@ -332,7 +439,7 @@ class Storage(MemoryBasedStorage):
         with self._lock:
             record = copy_record(record)
             record[id_field] = object_id
-            self.check_unicity(self._store.get(key, {}).values(), record, unique_fields,
+            self._check_unicity(self._store.get(key, {}).values(), record, unique_fields,
                                id_field, exclude_id=object_id)
             record[modified_field] = self._bump_timestamp(key, record.get(modified_field))
             self._remember(key, object_id)
@@ -356,7 +463,7 @@ class Storage(MemoryBasedStorage):
         self._indexes.pop(key, None)
         record = {**self._store[key].pop(object_id),
                   modified_field: self._bump_timestamp(key, last_modified)}
-        tombstone = self.strip_deleted_record(record, id_field, modified_field, deleted_field)
+        tombstone = self._tombstone(record, id_field, modified_field, deleted_field)
         if with_deleted:
             self._cemetery[key][object_id] = tombstone
         return dict(tombstone)
@@ -398,7 +505,7 @@ class Storage(MemoryBasedStorage):
                 if index is not None:
                     records = index.get(_index_key(value), ())
                     record_filters = [f for f in filters if f is not indexed]
-            return self.extract_record_set(records, tombstones, record_filters, sorting,
+            return self._extract_record_set(records, tombstones, record_filters, sorting,
                                            pagination_rules, limit, tombstone_filters=filters)
 
     def _equality_index(self, key, field) -> dict | None:

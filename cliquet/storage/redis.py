@@ -9,6 +9,7 @@ if another write happened in between. Within a request, scripts also return
 the previous values they overwrite, which an abort puts back.
 """
 import functools
+from functools import wraps  # noqa: F401  (a Cliquet 3.1 public name of this module)
 
 import redis
 
@@ -16,8 +17,10 @@ from cliquet.storage import (
     DEFAULT_DELETED_FIELD,
     DEFAULT_ID_FIELD,
     DEFAULT_MODIFIED_FIELD,
+    exceptions,  # noqa: F401  (a Cliquet 3.1 public name of this module)
     logger,
 )
+from cliquet import utils  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.storage import _redis_scripts as scripts
 from cliquet.storage import _undo as undo
 from cliquet.storage.exceptions import BackendError, RecordNotFoundError, UnicityError
@@ -107,6 +110,13 @@ class Storage(RedisBackend, MemoryBasedStorage):
         self._write_script = client.register_script(scripts.WRITE)
         self._delete_script = client.register_script(scripts.DELETE)
         self._purge_script = client.register_script(scripts.PURGE)
+        self._bump_script = client.register_script(scripts.BUMP)
+
+    @wrap_redis_error
+    def _bump_timestamp(self, key: tuple, forced: int | None = None) -> int:
+        collection_id, parent_id = key
+        return int(self._bump_script(keys=[f"{collection_id}.{parent_id}.timestamp"],
+                                     args=[msec_time(), "" if forced is None else forced]))
 
     @wrap_redis_error
     def collection_timestamp(self, collection_id, parent_id, auth=None) -> int:
@@ -136,7 +146,7 @@ class Storage(RedisBackend, MemoryBasedStorage):
             expected = _SKIP_CHECK
             if unique_fields:
                 expected, records, _ = self._load(base, include_deleted=False)
-                self.check_unicity(records, record, unique_fields, id_field, exclude_id)
+                self._check_unicity(records, record, unique_fields, id_field, exclude_id)
             args = [msec_time(), "" if forced is None else forced, expected, object_id,
                     "{" + json.dumps(modified_field) + ":", body[1:], mode, _flag()]
             status, value, *previous = self._write_script(keys=keys, args=args)
@@ -220,7 +230,7 @@ class Storage(RedisBackend, MemoryBasedStorage):
         base = f"{collection_id}.{parent_id}"
         for _ in range(_MAX_ATTEMPTS):
             expected, records, _ = self._load(base, include_deleted=False)
-            matching, _ = self.extract_record_set(records, filters=filters)
+            matching, _ = self._extract_record_set(records, filters=filters)
             if not matching:
                 return []
             tombstones = self._delete(base, [r[id_field] for r in matching], expected,
@@ -261,7 +271,7 @@ class Storage(RedisBackend, MemoryBasedStorage):
                 id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
                 deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> tuple[list, int]:
         _, records, tombstones = self._load(f"{collection_id}.{parent_id}", include_deleted)
-        return self.extract_record_set(records, tombstones, filters, sorting,
+        return self._extract_record_set(records, tombstones, filters, sorting,
                                        pagination_rules, limit)
 
 

@@ -6,6 +6,7 @@ call on its own, outside the request transaction.
 import os
 from typing import Any
 
+from cliquet import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.cache import CacheBase
 from cliquet.storage.postgresql.client import (
     PostgreSQLClient, create_from_config, create_schema,

@@ -4,8 +4,10 @@ Every method is a single statement; lists travel as arrays. Writes join the
 request transaction when ``transaction_per_request`` is on.
 """
 import os
+from collections import defaultdict  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from collections.abc import Iterable
 
+from cliquet import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.permission import (
     BoundPermissions,
     PermissionBase,

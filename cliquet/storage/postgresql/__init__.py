@@ -7,19 +7,24 @@ every create, update and delete is one statement, sent in one round trip
 :func:`cliquet.storage.postgresql.client.create_from_config`.
 """
 import os
+import warnings  # noqa: F401  (a Cliquet 3.1 public name of this module)
+from collections import defaultdict  # noqa: F401  (a Cliquet 3.1 public name of this module)
 
+from cliquet import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.storage import (
     DEFAULT_DELETED_FIELD,
     DEFAULT_ID_FIELD,
     DEFAULT_MODIFIED_FIELD,
+    Filter,  # noqa: F401  (a Cliquet 3.1 public name of this module)
     StorageBase,
+    exceptions,  # noqa: F401  (a Cliquet 3.1 public name of this module)
 )
 from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
 from cliquet.storage.memory import copy_record
 from cliquet.storage.postgresql import _queries as queries
 from cliquet.storage.postgresql._migrator import Migrator
 from cliquet.storage.postgresql.client import PostgreSQLClient, create_from_config
-from cliquet.utils import json
+from cliquet.utils import COMPARISON, json  # noqa: F401  (COMPARISON: a Cliquet 3.1 public name of this module)
 
 SCHEMA_VERSION = 2
 DEFAULT_MAX_FETCH_SIZE = 10000

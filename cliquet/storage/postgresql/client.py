@@ -5,11 +5,15 @@ import inspect
 import logging
 import re
 import warnings
+from collections import defaultdict  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from collections.abc import Iterator
 
 import orjson
+import transaction as zope_transaction
 from pyramid.settings import asbool
+from transaction._transaction import Status
 
+from cliquet.storage import exceptions  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.storage.exceptions import BackendError
 from cliquet.utils import native_value, sqlalchemy
 
@@ -96,10 +100,8 @@ class PostgreSQLClient:
         """Whether the current zope ``transaction`` already holds a connection of this client."""
         if not self.transactional:
             return False
-        import transaction
-
         try:
-            transaction.get().data(self)
+            zope_transaction.get().data(self)
         except KeyError:
             return False
         return True
@@ -218,10 +220,7 @@ class _RequestConnection:
         ``None`` once the transaction is committing or over (in its after-commit
         hooks, say): statements then commit on their own.
         """
-        import transaction
-        from transaction._transaction import Status
-
-        current = transaction.get()
+        current = zope_transaction.get()
         if current.status not in (Status.ACTIVE, Status.DOOMED):
             return None
         try:
