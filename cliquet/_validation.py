@@ -1,5 +1,27 @@
 """Request body validation shared by Cliquet's endpoints (Cornice validators)."""
+import json as classic_json
+
 import colander
+
+#: Messages of the 3.1 decoder where the standard library words them differently.
+_CLASSIC_WORDING = {"Invalid \\uXXXX escape": "Invalid \\uXXXX escape sequence"}
+
+
+def json_error_message(body, error: ValueError) -> str:
+    """What is wrong with a JSON ``body`` that failed to decode with ``error``.
+
+    The message of the classic decoder (``Expecting property name enclosed in
+    double quotes: line 1 column 2 (char 1)``), which 3.1 clients may read;
+    ``error``'s own when the classic decoder accepts the body.
+    """
+    try:
+        classic_json.loads(body)
+    except classic_json.JSONDecodeError as classic:
+        message = _CLASSIC_WORDING.get(classic.msg, classic.msg)
+        return f"{message}: line {classic.lineno} column {classic.colno} (char {classic.pos})"
+    except ValueError:  # not UTF-8
+        pass
+    return str(error)
 
 
 def json_body(request):
@@ -9,12 +31,14 @@ def json_body(request):
     ``null``, ``Invalid JSON request body: <decoder message>``) and gives ``{}``
     so that the schema can report what is missing too.
     """
-    if not request.body:
+    body = request.body
+    if not body:
         return {}
     try:
         return request.json_body
     except ValueError as error:
-        request.errors.add("body", None, f"Invalid JSON request body: {error}")
+        message = json_error_message(body, error)
+        request.errors.add("body", None, f"Invalid JSON request body: {message}")
         return {}
 
 

@@ -40,7 +40,11 @@ _READONLY_TIMESTAMP_MESSAGE = (
 
 
 class _SchemaInfo:
-    """What a resource reads from its mapping, computed once per mapping."""
+    """What a resource reads from its mapping, computed once per mapping.
+
+    Read-only fields are not kept: PATCH asks ``mapping.is_readonly`` (3.1
+    code may change the options on the fly).
+    """
 
     _cache = weakref.WeakKeyDictionary()
 
@@ -48,7 +52,6 @@ class _SchemaInfo:
         options = getattr(mapping, "get_option", None)
         option = options or (lambda name: getattr(ResourceSchema.Options, name))
         self.fields = frozenset(child.name for child in mapping.children)
-        self.readonly_fields = frozenset(option("readonly_fields"))
         self.unique_fields = tuple(option("unique_fields"))
         self.preserve_unknown = bool(option("preserve_unknown"))
 
@@ -158,9 +161,10 @@ class UserResource(EndpointsMixin):
 
         Read-only fields may not change (400 ``Cannot modify <field>``).
         """
-        readonly_fields = self._schema.readonly_fields
+        is_readonly = getattr(self.mapping, "is_readonly", None)
         for field, value in changes.items():
-            if field in readonly_fields and record.get(field, value) != value:
+            if record.get(field, value) != value and is_readonly is not None and \
+                    is_readonly(field):
                 raise_invalid(self.request, name=field, description=f"Cannot modify {field}")
         updated = {**record, **changes}
         try:
@@ -245,18 +249,20 @@ class UserResource(EndpointsMixin):
         return dict_subset(record, fields)
 
     def _raw_payload(self) -> dict:
+        """The JSON object ``validate_request`` kept, else the request's JSON body."""
         payload = self.request.info.get(RAW_BODY_KEY)
-        return payload if payload is not None else self.request.json
+        return payload if isinstance(payload, dict) else self.request.json
 
     def _add_timestamp_header(self, response, timestamp=None):
         _preconditions.set_timestamp_headers(
             response, self.timestamp if timestamp is None else timestamp)
 
     def _add_cache_header(self, response):
-        resource_name = self.request.current_resource_name
+        resource_name = getattr(self.context, "resource_name", None) or \
+            self.request.current_resource_name
         expires = self.request.registry.settings.get(f"{resource_name}_cache_expires_seconds")
         if expires and self.request.prefixed_userid is None:
-            response.cache_expires(int(expires))
+            response.cache_expires(seconds=int(expires))
         else:
             response.headers["Cache-Control"] = "no-cache"
 

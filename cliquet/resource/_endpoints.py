@@ -180,8 +180,8 @@ class EndpointsMixin:
 
     def _find_record(self, record_id):
         current = getattr(self.context, "current_record", None)
-        if current is not None and current.get(self.model.id_field) == record_id:
-            return current
+        if current is not None and record_id == self.record_id:
+            return current  # the record of the request, read by the RouteFactory
         try:
             return self.model.get_record(record_id)
         except RecordNotFoundError:

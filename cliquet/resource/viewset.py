@@ -14,6 +14,7 @@ import functools
 import colander
 from pyramid.settings import asbool
 
+from cliquet._validation import json_error_message
 from cliquet.resource.schema import PermissionsSchema
 from cliquet.utils import json
 
@@ -42,7 +43,8 @@ def _load_json_body(request):
     try:
         payload = json.loads(body)
     except ValueError as error:
-        request.errors.add("body", None, f"Invalid JSON request body: {error}")
+        message = json_error_message(body, error)
+        request.errors.add("body", None, f"Invalid JSON request body: {message}")
         return {}
     if not isinstance(payload, dict):
         request.errors.add("body", None, "Invalid JSON request body: should be an object")

@@ -3,6 +3,7 @@ import warnings
 
 import colander
 import pytest
+from pyramid import httpexceptions
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 
@@ -222,3 +223,55 @@ def test_shared_ids_of_the_context_restrict_collections(shared_ids, expected):
     records = [res.model.create_record({}) for _ in range(3)]
     context.shared_ids = [records[0]["id"]] if shared_ids == "first" else shared_ids
     assert len(res.collection_get()["data"]) == expected
+
+
+def test_apply_changes_asks_the_mapping_which_fields_are_readonly():
+    class Schema(resource.ResourceSchema):
+        title = colander.SchemaNode(colander.String())
+
+        def is_readonly(self, field):
+            return field == "title"
+
+    class Thing(resource.UserResource):
+        mapping = Schema()
+
+    res = Thing(make_request())
+    assert res.apply_changes({"title": "a"}, {"title": "a"}) == {"title": "a"}
+    with pytest.raises(httpexceptions.HTTPBadRequest) as raised:
+        res.apply_changes({"title": "a"}, {"title": "b"})
+    assert raised.value.json["message"] == "Cannot modify title"
+
+
+def test_views_read_the_record_of_the_request_the_context_already_read():
+    request = make_request()
+    request.notify_resource_event = lambda **kwargs: None
+    stored = resource.UserResource(request).model.create_record({"title": "stored"})
+    request.matchdict = {"id": stored["id"]}
+    # The context's record is trusted as the request's record (no second read).
+    read = {"id": "as-read", "title": "context", "last_modified": stored["last_modified"]}
+    context = type("Context", (), {"current_record": read})()
+    res = resource.UserResource(request, context)
+    assert res.get()["data"]["title"] == "context"
+    other = res.model.create_record({"title": "other"})
+    assert res._find_record(other["id"])["title"] == "other"
+
+
+def test_cache_expires_setting_is_named_after_the_context_resource():
+    request = make_request()
+    request.prefixed_userid = None
+    request.notify_resource_event = lambda **kwargs: None
+    request.registry.settings = {"memo_cache_expires_seconds": "3"}
+    context = type("Context", (), {"resource_name": "memo"})()
+    res = resource.UserResource(request, context)
+    res.collection_get()
+    assert request.response.cache_control.max_age == 3
+
+
+def test_payload_falls_back_on_the_request_json_without_a_validated_body():
+    request = make_request()
+    request.json = {"data": {"title": "raw"}}
+    assert resource.UserResource(request)._raw_payload() == {"data": {"title": "raw"}}
+    request.info = {resource.RAW_BODY_KEY: ["not", "an", "object"]}
+    assert resource.UserResource(request)._raw_payload() == {"data": {"title": "raw"}}
+    request.info = {resource.RAW_BODY_KEY: {"data": {}}}
+    assert resource.UserResource(request)._raw_payload() == {"data": {}}

@@ -158,6 +158,15 @@ def test_validate_request_rejects_invalid_json_with_the_decoder_message():
     assert len(first["description"]) > len("Invalid JSON request body: ")
 
 
+@pytest.mark.parametrize("body,message", [
+    (b"{'foo>}", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    (b'{"foo": "\\u0d1"}', "Invalid \\uXXXX escape sequence: line 1 column 11 (char 10)"),
+])
+def test_invalid_json_is_described_as_3_1_described_it(body, message):
+    request = validate(Note, "POST", body)
+    assert request.errors[0]["description"] == f"Invalid JSON request body: {message}"
+
+
 def test_validate_request_rejects_querystring():
     request = validate(Note, "PATCH", b'{"data": {}}', params={"a": "1", "_since": "2"})
     assert [(e["location"], e["name"], e["description"]) for e in request.errors] == [
