@@ -157,8 +157,9 @@ class EndpointsMixin:
                     if k in updated and changes.get(k) != updated[k]}
         else:
             data = updated
+        # The record's timestamp; the collection's if a model returned none.
         self._add_timestamp_header(self.request.response,
-                                   timestamp=updated[model.modified_field])
+                                   timestamp=updated.get(model.modified_field))
         return self.postprocess(data, action=ACTIONS.UPDATE, old=existing)
 
     def delete(self):

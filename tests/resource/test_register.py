@@ -275,3 +275,23 @@ def test_payload_falls_back_on_the_request_json_without_a_validated_body():
     assert resource.UserResource(request)._raw_payload() == {"data": {"title": "raw"}}
     request.info = {resource.RAW_BODY_KEY: {"data": {}}}
     assert resource.UserResource(request)._raw_payload() == {"data": {}}
+
+
+def test_patch_of_a_model_returning_no_timestamp_gives_the_collection_one():
+    class Model(resource.Model):
+        def update_record(self, record, **kwargs):
+            super().update_record(record, **kwargs)
+            return {"title": record["title"]}
+
+    class Thing(resource.UserResource):
+        default_model = Model
+        mapping = colander.SchemaNode(colander.Mapping(unknown="preserve"))
+
+    request = make_request()
+    request.notify_resource_event = lambda **kwargs: None
+    stored = Thing(request).model.create_record({"title": "a"})
+    request.matchdict = {"id": stored["id"]}
+    request.json = {"data": {"title": "b"}}
+    res = Thing(request)
+    assert res.patch()["data"] == {"title": "b"}
+    assert request.response.headers["ETag"] == f'"{res.model.timestamp()}"'
