@@ -1,14 +1,14 @@
 """Authentication: the Basic Auth policy and the prefixed user id."""
-from pyramid import authentication as pyramid_authentication
+from pyramid import authentication as base_auth
 from pyramid.authorization import Authenticated, Everyone
 from pyramid.interfaces import ISecurityPolicy
 from pyramid_multiauth import MultiAuthPolicySelected, MultiAuthSecurityPolicy
 
-from cliquet import authorization, utils
+from cliquet import utils
 from cliquet.logs import bind_request_context
 
 
-class BasicAuthAuthenticationPolicy(pyramid_authentication.BasicAuthAuthenticationPolicy):
+class BasicAuthAuthenticationPolicy(base_auth.BasicAuthAuthenticationPolicy):
     """Basic Auth where any credentials are accepted.
 
     The user id is the HMAC-SHA256 of ``username:password`` keyed with the
@@ -42,7 +42,7 @@ class BasicAuthAuthenticationPolicy(pyramid_authentication.BasicAuthAuthenticati
 
     @staticmethod
     def _hmac_userid(request):
-        credentials = pyramid_authentication.extract_http_basic_credentials(request)
+        credentials = base_auth.extract_http_basic_credentials(request)
         if credentials is None or not credentials.username:
             return None
         secret = str(request.registry.settings["userid_hmac_secret"])
@@ -141,3 +141,6 @@ def setup_multiauth(config) -> None:
         bind_request_context(uid=event.userid, authn_type=request.authn_type)
 
     config.add_subscriber(on_policy_selected, MultiAuthPolicySelected)
+
+
+from cliquet import authorization  # noqa: E402 -- below prefixed_userid, which it imports

@@ -3,8 +3,12 @@ import copy
 import functools
 
 from pyramid.authorization import Authenticated
+from pyramid.interfaces import IAuthorizationPolicy
+from pyramid.settings import aslist
+from zope.interface import implementer
 
-from cliquet import authentication, utils
+from cliquet import utils
+from cliquet.authentication import prefixed_userid
 from cliquet.storage import exceptions as storage_exceptions
 
 DYNAMIC = "dynamic"
@@ -30,6 +34,7 @@ def groupfinder(userid, request):
     return cache[prefixed]
 
 
+@implementer(IAuthorizationPolicy)
 class AuthorizationPolicy:
     """Decide whether principals hold a permission on a context (PROTOCOL §3.4).
 
@@ -106,7 +111,7 @@ class RouteFactory:
 
     def __init__(self, request):
         self.request = request
-        self.get_prefixed_userid = functools.partial(authentication.prefixed_userid, request)
+        self.get_prefixed_userid = functools.partial(prefixed_userid, request)
 
         service = utils.current_service(request)
         if getattr(service, "resource", None) is None:
@@ -134,14 +139,14 @@ class RouteFactory:
 
     def _settings_principals(self, request) -> list:
         setting = f"{self.resource_name}_{self.required_permission}_principals"
-        value = request.registry.settings.get(setting) or ""
-        return value.split() if isinstance(value, str) else list(value)
+        return aslist(request.registry.settings.get(setting) or "")
 
-    def check_permission(self, permission, principals, get_bound_permissions=None) -> bool:
-        """Whether the permission backend grants ``permission`` on the object of the request."""
+    def check_permission(self, *args, **kwargs) -> bool:
+        """The permission backend's ``check_permission(permission, principals,
+        get_bound_permissions=None)`` on the object of the request.
+        """
         backend = self.request.registry.permission
-        return backend.check_permission(self.permission_object_id, permission, principals,
-                                        get_bound_permissions=get_bound_permissions)
+        return backend.check_permission(self.permission_object_id, *args, **kwargs)
 
     def fetch_shared_records(self, perm, principals, get_bound_permissions=None) -> list:
         """Ids of the records of the collection on which ``principals`` hold ``perm``.

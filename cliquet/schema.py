@@ -1,13 +1,13 @@
 """Deprecated location of the schema helpers: use :mod:`cliquet.resource.schema`."""
 import warnings
 
-from cliquet.resource import schema as _schema
+from cliquet.resource import ResourceSchema as NewResourceSchema
 from cliquet.resource.schema import PermissionsSchema, TimeStamp, URL
 
 __all__ = ["ResourceSchema", "PermissionsSchema", "TimeStamp", "URL"]
 
 
-class ResourceSchema(_schema.ResourceSchema):
+class ResourceSchema(NewResourceSchema):
     """Deprecated alias of :class:`cliquet.resource.schema.ResourceSchema`."""
 
     def __init__(self, *args, **kwargs):

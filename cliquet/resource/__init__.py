@@ -28,6 +28,19 @@ from cliquet.storage import Filter, Sort
 from cliquet.storage.exceptions import BackendError
 from cliquet.utils import COMPARISON, classname, dict_subset, strip_uri_prefix
 
+# Names Cliquet 3.1 code may import from this module.
+import re  # noqa: F401
+import venusian  # noqa: F401
+from pyramid import exceptions as pyramid_exceptions  # noqa: F401
+from pyramid.httpexceptions import (  # noqa: F401
+    HTTPConflict, HTTPNotFound, HTTPNotModified, HTTPPreconditionFailed,
+)
+from cliquet.logs import logger  # noqa: F401
+from cliquet.storage import exceptions as storage_exceptions  # noqa: F401
+from cliquet.utils import (  # noqa: F401
+    DeprecatedMeta, decode64, decode_header, encode64, encode_header, json, native_value,
+)
+
 __all__ = [
     "register", "register_resource", "UserResource", "ShareableResource", "BaseResource",
     "ProtectedResource", "Model", "ShareableModel", "ResourceSchema", "ViewSet",
@@ -331,9 +344,9 @@ class ShareableResource(UserResource):
     permissions = ("read", "write")
     force_patch_update = True
 
-    def __init__(self, request, context=None):
-        super().__init__(request, context)
-        model = self.model
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request, context, model = self.request, self.context, self.model
         model.permission = request.registry.permission
         model.current_principal = request.prefixed_userid
         if context is not None and getattr(context, "get_permission_object_id", None):

@@ -5,6 +5,8 @@ A model is bound to one collection (``collection_id``) of one parent
 """
 import warnings
 
+from cliquet.utils import DeprecatedMeta  # noqa: F401  (a Cliquet 3.1 public name)
+
 
 class Model:
     """Records of a collection in the storage backend.
@@ -148,10 +150,11 @@ class ShareableModel(Model):
         updated = super().update_record(record, parent_id, unique_fields)
         return self._write_permissions(updated, permissions)
 
-    def delete_record(self, record, parent_id=None, last_modified=None) -> dict:
-        tombstone = super().delete_record(record, parent_id, last_modified)
+    def delete_record(self, record_id, parent_id=None, last_modified=None) -> dict:
+        """Delete the record ``record_id`` (the record, as 3.1 named it) and its ACEs."""
+        tombstone = super().delete_record(record_id, parent_id, last_modified)
         self.permission.delete_object_permissions(
-            self.get_permission_object_id(record[self.id_field]))
+            self.get_permission_object_id(record_id[self.id_field]))
         return tombstone
 
     def delete_records(self, filters=None, parent_id=None) -> list:

@@ -35,9 +35,9 @@ class ResourceSchema(colander.MappingSchema):
         unique_fields = ()
         preserve_unknown = False
 
-    def get_option(self, name):
-        """Value of option ``name``, the default one when not overridden."""
-        return getattr(self.Options, name, getattr(ResourceSchema.Options, name))
+    def get_option(self, attr):
+        """Value of option ``attr``, the default one when not overridden."""
+        return getattr(self.Options, attr, getattr(ResourceSchema.Options, attr))
 
     def is_readonly(self, field) -> bool:
         """Whether ``field`` is declared read-only."""

@@ -14,9 +14,10 @@ import functools
 import colander
 from pyramid.settings import asbool
 
+from cliquet import authorization
 from cliquet._validation import json_error_message
 from cliquet.resource.schema import PermissionsSchema
-from cliquet.utils import json
+from cliquet.utils import DeprecatedMeta, json  # noqa: F401  (DeprecatedMeta: a 3.1 name)
 
 __all__ = ["CONTENT_TYPES", "ViewSet", "ShareableViewSet", "ProtectedViewSet",
            "validate_request"]
@@ -265,10 +266,8 @@ class ShareableViewSet(ViewSet):
         return schema
 
     def get_service_arguments(self):
-        from cliquet.authorization import RouteFactory
-
         args = super().get_service_arguments()
-        args["factory"] = RouteFactory
+        args["factory"] = authorization.RouteFactory
         return args
 
 
