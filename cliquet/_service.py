@@ -14,9 +14,13 @@ class Service(cornice.Service):
     """
 
     default_cors_headers = ("Backoff", "Retry-After", "Alert", "Content-Length", "Vary")
-    error_handler = staticmethod(json_error_handler)
     cors_origins = ("*",)
     cors_max_age = None
+
+    @staticmethod
+    def error_handler(error):
+        """Cornice's error handler: the protocol's JSON error envelope."""
+        return json_error_handler(error)
 
     @classmethod
     def init_from_settings(cls, settings) -> None:

@@ -168,3 +168,16 @@ def test_backend_errors_log_the_driver_error_as_critical(caplog):
     logged = json.loads(record.getMessage())
     assert logged["Severity"] == 0
     assert logged["Type"] == "database gone"  # the driver's error, not the wrapper's
+
+
+def test_service_error_handler_renders_cornice_errors_as_the_json_envelope():
+    from pyramid.testing import DummyRequest
+
+    from cliquet import Service
+
+    request = DummyRequest()
+    request.errors = type("Errors", (list,), {"status": 400})(
+        [{"location": "body", "name": "title", "description": "Required"}])
+    response = Service.error_handler(error=request.errors)  # the 3.1 parameter name
+    assert response.status_code == 400
+    assert response.json["errno"] == 107 and response.json["message"] == "title in body: Required"
