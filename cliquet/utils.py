@@ -235,8 +235,16 @@ def decode_header(value, encoding: str = "utf-8") -> str:
 
 
 def current_service(request):
-    """The Cornice service of the matched route, or ``None``."""
-    return cornice_current_service(request)
+    """The Cornice service of the matched route, or ``None``.
+
+    Looked up by route pattern, then (only if needed) by route name.
+    """
+    route = request.matched_route
+    if not route:
+        return None
+    services = request.registry.cornice_services
+    service = services.get(route.pattern)
+    return service if service is not None else cornice_current_service(request)
 
 
 def current_resource_name(request):

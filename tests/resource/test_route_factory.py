@@ -169,3 +169,16 @@ def test_record_context_decides_on_another_record(app):
             other.allowed_principals) == ("/articles/abc", "read", False, ["group:r"])
     assert context.required_permission == "create"  # the request's own context is untouched
     assert context.allowed_principals == ["group:c"]
+
+
+def test_services_are_found_by_route_pattern_whatever_the_route_name():
+    from unittest import mock
+
+    from pyramid.request import Request
+
+    request = Request.blank("/")
+    request.matched_route = mock.Mock(pattern="foo")  # its name is not a string
+    request.registry = mock.Mock(cornice_services={"foo": object()}, settings={})
+    context = RouteFactory(request)
+    assert (context.resource_name, context.required_permission, context.current_record,
+            context.get_shared_ids) == (None,) * 4
