@@ -80,7 +80,7 @@ class AuthorizationPolicy:
 def _with_prefixed_userid(principals, prefixed_userid) -> list:
     """The prefixed user id and its legacy ``<type>_<id>`` form replace the bare id."""
     if not prefixed_userid or ":" not in prefixed_userid:
-        return principals
+        return list(principals)
     authn_type, userid = prefixed_userid.split(":", 1)
     return [p for p in principals if p != userid] + [prefixed_userid,
                                                      f"{authn_type}_{userid}"]
