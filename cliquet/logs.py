@@ -2,7 +2,6 @@
 import logging
 import os
 import platform
-from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -30,19 +29,31 @@ class Logger:
     """Cliquet's structlog logger (``cliquet.logger``).
 
     ``info`` and ``debug`` return at once when the ``cliquet`` standard logger
-    is not enabled for their level (the per-request summary costs nothing
-    then); every other method is structlog's (``bind``, ``new``, ``error``...).
+    is not enabled for their level (the per-request summaries cost nothing
+    then), and a logger of :meth:`new` is only built for a line that is
+    logged; every other method is structlog's (``error``, ``bind``...).
     ``_context._dict`` is the log context of the current request.
     """
 
     _context = _CurrentRequestContext()
 
     def __init__(self, name: str):
-        self._structlog = structlog.get_logger(name)
+        self._name = name
+        self._fields = None
         self._stdlib = logging.getLogger(name)
+        self._structlog = structlog.get_logger(name)
 
     def __getattr__(self, name):
+        if name == "_structlog":  # a logger of new(): built on first use
+            self._structlog = structlog.get_logger(self._name).new(**self._fields)
+            return self._structlog
         return getattr(self._structlog, name)
+
+    def new(self, **fields) -> "Logger":
+        """A logger with ``fields`` as its only values (structlog's ``new``)."""
+        bound = object.__new__(Logger)
+        bound._name, bound._fields, bound._stdlib = self._name, fields, self._stdlib
+        return bound
 
     def info(self, event=None, *args, **fields):
         if self._stdlib.isEnabledFor(logging.INFO):
@@ -73,19 +84,29 @@ def reset_request_context(**fields) -> None:
 _IDENTITY_FIELDS = ("uid", "authn_type")
 
 
-@contextmanager
 def subrequest_context(**fields):
-    """Log context of a batch subrequest, starting with ``fields``.
+    """Log context of a batch subrequest, starting with ``fields`` (a context manager).
 
     The context of the parent request is back when the block exits, with the
     user identified by the subrequest if the parent had none.
     """
-    parent = _request_context.get()
-    token = _request_context.set(fields)
-    try:
-        yield fields
-    finally:
-        _request_context.reset(token)
+    return _SubrequestContext(fields)
+
+
+class _SubrequestContext:
+    __slots__ = ("_fields", "_parent", "_token")
+
+    def __init__(self, fields: dict):
+        self._fields = fields
+
+    def __enter__(self) -> dict:
+        self._parent = _request_context.get()
+        self._token = _request_context.set(self._fields)
+        return self._fields
+
+    def __exit__(self, *exc_info) -> None:
+        _request_context.reset(self._token)
+        parent, fields = self._parent, self._fields
         if parent is not None:
             for key in _IDENTITY_FIELDS:
                 if parent.get(key) is None and fields.get(key) is not None:

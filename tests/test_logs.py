@@ -210,3 +210,23 @@ def test_batch_subrequests_log_their_own_summary(caplog):
     assert batch["uid"] == second["uid"]  # the user identified by the subrequests
     context = logger._context._dict
     assert context["path"] == "/batch" and context.get("errno") is None  # as 3.1
+
+
+def test_a_new_logger_is_only_built_for_a_line_that_is_logged(caplog, monkeypatch):
+    import structlog
+
+    from cliquet import logger
+    from cliquet.logs import configure
+
+    configure(ClassicLogRenderer({}))
+    built = []
+    real_get_logger = structlog.get_logger
+    monkeypatch.setattr(structlog, "get_logger",
+                        lambda *a: built.append(a) or real_get_logger(*a))
+    with caplog.at_level("WARNING", logger="cliquet"):
+        logger.new(code=200).info("subrequest.summary")
+    assert built == []
+    with caplog.at_level("INFO", logger="cliquet"):
+        logger.new(code=201, path="/v1/x").info("subrequest.summary")
+    assert built == [("cliquet",)]
+    assert any('/v1/x" 201' in ANSI.sub("", r.getMessage()) for r in caplog.records)
