@@ -479,6 +479,23 @@ class TestPostgreSQLClient:
             connection.close()
         engine.dispose()
 
+    def test_threads_may_share_one_connection(self):
+        storage = postgresql.load_from_config(self.config(
+            storage_poolclass="sqlalchemy.pool.StaticPool"))
+        storage.initialize_schema()
+        stamps = []
+
+        def create():
+            for _ in range(50):
+                stamps.append(storage.create("shared", "p", {})["last_modified"])
+
+        with ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(create) for _ in range(2)]:
+                future.result()
+        assert len(set(stamps)) == 100
+        storage.delete_all("shared", "p", with_deleted=False)
+        storage.client.engine.dispose()
+
     def test_a_failing_session_factory_raises_backend_errors(self, monkeypatch):
         storage = postgresql.load_from_config(self.config())
 
@@ -634,6 +651,38 @@ class TestPostgreSQLMigrations:
         monkeypatch.setattr(self.storage, "_get_installed_version", lambda: -1)
         with pytest.raises(AssertionError):
             self.storage.initialize_schema()
+
+    def test_converts_a_cliquet_1_6_database(self):
+        # The layout of Cliquet 1.6: no version row, rows keyed by user and resource.
+        self.query("""
+            CREATE TABLE metadata (name VARCHAR(128) NOT NULL, value VARCHAR(512) NOT NULL);
+            INSERT INTO metadata VALUES ('created_at', NOW()::TEXT);
+            CREATE FUNCTION as_epoch(ts TIMESTAMP) RETURNS BIGINT AS $$
+                SELECT (EXTRACT(EPOCH FROM ts) * 1000)::BIGINT $$ LANGUAGE SQL IMMUTABLE;
+            CREATE TABLE records (id UUID NOT NULL, user_id VARCHAR(256) NOT NULL,
+                resource_name VARCHAR(256) NOT NULL, last_modified TIMESTAMP NOT NULL,
+                data JSON NOT NULL DEFAULT '{}');
+            CREATE TABLE deleted (id UUID, user_id VARCHAR(256) NOT NULL,
+                resource_name VARCHAR(256) NOT NULL, last_modified TIMESTAMP NOT NULL);
+            CREATE INDEX idx_records_last_modified ON records(last_modified);
+            INSERT INTO deleted VALUES ('a0000000-0000-0000-0000-000000000000', 'u', 'r',
+                                        '2016-01-01 00:00:00');""")
+        row = self.query("""
+            INSERT INTO records (id, user_id, resource_name, last_modified, data)
+            VALUES ('b0000000-0000-0000-0000-000000000000', :user, 'r', NOW(), (:data)::JSON)
+            RETURNING id, as_epoch(last_modified) AS last_modified""".replace(
+            ":user", "'u'").replace(":data", "'{\"drink\": \"mate\"}'")).fetchone()
+        assert self.storage._get_installed_version() == 1
+        self.storage.initialize_schema()
+        assert self.storage._get_installed_version() == postgresql.SCHEMA_VERSION
+        record = {"drink": "mate", "id": str(row["id"]), "last_modified": row["last_modified"]}
+        tombstone = {"id": "a0000000-0000-0000-0000-000000000000",
+                     "last_modified": 1451606400000, "deleted": True}
+        assert self.storage.get_all("r", "u", include_deleted=True,
+                                    sorting=[Sort("last_modified", 1)]) == (
+            [tombstone, record], 1)
+        created = self.storage.create("r", "u", {"drink": "tea"})
+        assert created["last_modified"] > record["last_modified"]
 
     def test_refuses_a_database_that_is_not_utf8(self):
         url = scratch_database("ascii", encoding="SQL_ASCII")

@@ -29,6 +29,12 @@ from cliquet.utils import COMPARISON, json  # noqa: F401  (COMPARISON: a Cliquet
 SCHEMA_VERSION = 2
 DEFAULT_MAX_FETCH_SIZE = 10000
 _SQL_DIR = os.path.dirname(__file__)
+# Cliquet 1.6 (version 1, without a version row): records have a ``user_id`` column.
+_CLIQUET_1_6 = (
+    "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema ="
+    " current_schema() AND table_name = 'records' AND column_name = 'user_id')",
+    ["migrations/cliquet_1_6_before.sql", "schema.sql", "migrations/cliquet_1_6_after.sql"],
+)
 
 
 class Storage(StorageBase):
@@ -45,7 +51,8 @@ class Storage(StorageBase):
         super().__init__(*args, **kwargs)
         self.client = client
         self._max_fetch_size = max_fetch_size
-        self._migrator = Migrator(client, "storage", self.schema_version, _SQL_DIR, backend=self)
+        self._migrator = Migrator(client, "storage", self.schema_version, _SQL_DIR, backend=self,
+                                  legacy=_CLIQUET_1_6)
 
     def _execute(self, sql: str, params: dict, readonly: bool = False, then: str | None = None,
                  force_commit: bool = False):

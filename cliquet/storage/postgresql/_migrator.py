@@ -29,14 +29,18 @@ class Migrator:
     :param backend: object whose ``_get_installed_version()`` and
         ``_execute_sql_file(path)`` methods (Cliquet 3.1's hooks) replace
         :meth:`installed_version` and :meth:`execute_file`.
+    :param legacy: ``(query, paths)``: a version 1 database where ``query``
+        returns true has an older layout, converted by the SQL files ``paths``.
     """
 
-    def __init__(self, client, name: str, schema_version: int, sql_dir: str, backend=None):
+    def __init__(self, client, name: str, schema_version: int, sql_dir: str, backend=None,
+                 legacy: tuple[str, list[str]] | None = None):
         self.client = client
         self.name = name
         self.schema_version = schema_version
         self.sql_dir = sql_dir
         self.backend = backend
+        self.legacy = legacy
         self._connection = None  # the migration's, while it runs
 
     def read_sql(self, path: str) -> str:
@@ -60,7 +64,11 @@ class Migrator:
             try:
                 connection.execute(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_ID})")
                 self._check_database(connection)
-                paths = self._paths(get_version())
+                installed = get_version()
+                if installed == 1 and self.legacy and connection.execute(self.legacy[0])[0][0]:
+                    paths = list(self.legacy[1])
+                else:
+                    paths = self._paths(installed)
                 for path in paths:
                     if dry_run:
                         logger.info("Would run %s (dry run):\n%s", path, self.read_sql(path))

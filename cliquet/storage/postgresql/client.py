@@ -85,7 +85,7 @@ class PostgreSQLClient:
                 return
             connection = self.session_factory()
             try:
-                connection.dbapi_connection.autocommit = autocommit
+                _set_autocommit(connection.dbapi_connection, autocommit)
                 yield connection
                 if not autocommit:
                     connection.commit()
@@ -125,15 +125,40 @@ class SessionFactory:
 
 
 class Rows(list):
-    """The rows of a statement, as tuples; ``fetchone``/``fetchall`` as in SQLAlchemy results."""
+    """The rows of a statement, as tuples.
 
-    __slots__ = ()
+    ``fetchone()`` and ``fetchall()`` return them as :class:`Row` (values also
+    read by column name), as SQLAlchemy results do.
+    """
 
-    def fetchone(self) -> tuple | None:
-        return self[0] if self else None
+    __slots__ = ("description",)
 
-    def fetchall(self) -> list[tuple]:
-        return list(self)
+    def fetchone(self) -> "Row | None":
+        return Row(self[0], self._names()) if self else None
+
+    def fetchall(self) -> list["Row"]:
+        names = self._names()
+        return [Row(values, names) for values in self]
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(column[0] for column in self.description)
+
+
+class Row(tuple):
+    """A tuple of column values, also read by column name: ``row['id']``."""
+
+    def __new__(cls, values, names: tuple[str, ...]):
+        row = super().__new__(cls, values)
+        row._names = names
+        return row
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return super().__getitem__(self._names.index(key))
+        return super().__getitem__(key)
+
+    def keys(self) -> tuple[str, ...]:
+        return self._names
 
 
 class Connection:
@@ -165,7 +190,11 @@ class Connection:
                 cursor.execute(_pyformat(sql), params)
             else:
                 cursor.execute(sql)
-            return Rows(cursor.fetchall()) if cursor.description is not None else cursor.rowcount
+            if cursor.description is None:
+                return cursor.rowcount
+            rows = Rows(cursor.fetchall())
+            rows.description = cursor.description
+            return rows
 
     def get_bind(self):
         """The engine the connection comes from."""
@@ -209,7 +238,7 @@ class _RequestConnection:
         self.transaction_manager = None  # not needed for a one-phase resource
         self._connection = client.session_factory()
         self._dbapi_connection = self._connection.dbapi_connection
-        self._dbapi_connection.autocommit = True
+        _set_autocommit(self._dbapi_connection, True)
         self._writing = False
         self._ended = False
 
@@ -289,8 +318,19 @@ def _in_transaction(dbapi_connection) -> bool:
     return dbapi_connection.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE
 
 
+def _set_autocommit(dbapi_connection, autocommit: bool) -> None:
+    """Set the mode only when it changes: a connection shared between threads
+    (``StaticPool``) may be in another thread's transaction, where psycopg2
+    refuses any change of session settings."""
+    if dbapi_connection.autocommit != autocommit:
+        dbapi_connection.autocommit = autocommit
+
+
 def _release(pooled) -> None:
-    """Give a connection back to the pool, its open transaction rolled back (dropped if broken)."""
+    """Give a connection back to the pool, its open transaction rolled back (dropped if broken).
+
+    Its autocommit mode stays as it is: every checkout sets the one it needs.
+    """
     dbapi_connection = pooled.dbapi_connection
     if dbapi_connection is None or dbapi_connection.closed:
         pooled.invalidate()
@@ -302,7 +342,6 @@ def _release(pooled) -> None:
                     cursor.execute("ROLLBACK")
             else:
                 dbapi_connection.rollback()
-        dbapi_connection.autocommit = False
     except Exception:
         pooled.invalidate()
         return
