@@ -8,6 +8,7 @@ from cliquet._defaults import DEFAULT_SETTINGS
 from cliquet._multiview import setup_multiviews
 from cliquet._request import setup_request_class
 from cliquet._service import Service
+from cliquet.resource._registry import TypedBodyPredicate
 from cliquet.initialization import (
     initialize, initialize_cliquet, install_middlewares, load_default_settings,
 )
@@ -50,6 +51,7 @@ def includeme(config):
     registry.api_capabilities = {}
     registry.route_prefix = config.route_prefix
     config.add_directive("add_api_capability", add_api_capability)
+    config.add_view_predicate("typed_body", TypedBodyPredicate)
     setup_request_class(config)
     setup_multiviews(config)
 

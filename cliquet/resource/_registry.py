@@ -4,7 +4,6 @@ import re
 import venusian
 from pyramid.exceptions import ConfigurationError
 
-_CONTENT_TYPE_PRESENT = r"Content-Type:\s*\S"
 _PLACEHOLDER_REGEX = re.compile(r"\{(\w+):[^{}]*\}")
 
 
@@ -84,12 +83,30 @@ def _build_services(resource_cls, viewset, settings) -> list:
             if not viewset._validates(method):
                 arguments.pop("schema", None)  # nothing validates it: no body validator
             if "content_type" in arguments:
-                # Cornice serves requests without Content-Type: they must get a 415.
-                arguments.setdefault("header", _CONTENT_TYPE_PRESENT)
+                # Cornice serves requests without Content-Type: one with a body gets a 415.
+                arguments.setdefault("typed_body", True)
             service.add_view(method, viewset.get_view(endpoint_type, method),
                              klass=resource_cls, **arguments)
         services.append(service)
     return services
+
+
+class TypedBodyPredicate:
+    """View predicate ``typed_body=True``: a body comes with a ``Content-Type``.
+
+    A request without body needs none (3.1 creates a record on a body-less PUT).
+    """
+
+    def __init__(self, value, config):
+        self.value = bool(value)
+
+    def text(self) -> str:
+        return f"typed_body = {self.value}"
+
+    phash = text
+
+    def __call__(self, context, request) -> bool:
+        return (bool(request.content_type) or not request.body) is self.value
 
 
 class _Placeholder:

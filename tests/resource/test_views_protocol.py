@@ -95,6 +95,16 @@ def test_wrong_content_type_is_415_before_authentication(app, content_type):
         assert details(response)[0]["name"] == "Content-Type"
 
 
+def test_a_request_without_body_needs_no_content_type(app, alice):
+    # Downstream apps create containers with a body-less PUT (as in 3.1).
+    response = app.put(f"/v1/blobs/{UNKNOWN_ID}", headers=alice, status=201)
+    assert response.json["data"]["id"] == UNKNOWN_ID
+    app.post("/v1/blobs", headers=alice, status=201)
+    response = app.put(f"/v1/stricts/{UNKNOWN_ID}", headers=alice, status=400)
+    assert response.json["message"] == "data is missing"  # its schema needs a name
+    app.put(f"/v1/blobs/{UNKNOWN_ID}", "{}", headers=alice, status=415)
+
+
 def test_content_type_parameters_are_ignored(app, alice):
     app.post("/v1/notes", '{"data": {}}', status=201,
              headers=dict(alice, **{"Content-Type": "application/json; charset=utf-8"}))
