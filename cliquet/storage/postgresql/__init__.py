@@ -69,7 +69,7 @@ class Storage(StorageBase):
 
         :param dry_run: log the SQL that would run, and change nothing.
         """
-        self._migrator.schema_version = self.schema_version  # may be overridden since
+        self._migrator.schema_version = self.schema_version  # may have been changed since
         self._migrator.migrate(dry_run)
 
     def _get_installed_version(self) -> int | None:

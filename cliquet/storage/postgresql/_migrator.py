@@ -57,8 +57,9 @@ class Migrator:
         :param dry_run: log the SQL that would run, and change nothing.
         :returns: the SQL files run (or that would run), relative to ``sql_dir``.
         """
-        get_version = self.backend._get_installed_version if self.backend else \
-            self.installed_version
+        hooks = self.backend
+        get_version = hooks._get_installed_version if hooks else self.installed_version
+        execute = hooks._execute_sql_file if hooks else self.execute_file
         with self.client.connect(force_commit=True) as connection:
             self._connection = connection
             try:
@@ -74,8 +75,6 @@ class Migrator:
                         logger.info("Would run %s (dry run):\n%s", path, self.read_sql(path))
                     else:
                         logger.info("Running %s %s", self.name, path)
-                        execute = self.backend._execute_sql_file if self.backend else \
-                            self.execute_file
                         execute(path)
             finally:
                 self._connection = None
