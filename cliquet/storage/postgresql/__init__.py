@@ -22,7 +22,7 @@ from cliquet.storage import (
 from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
 from cliquet.storage.memory import copy_record
 from cliquet.storage.postgresql import _queries as queries
-from cliquet.storage.postgresql._migrator import Migrator
+from cliquet.storage.postgresql._migrator import Layout, Migrator
 from cliquet.storage.postgresql.client import PostgreSQLClient, create_from_config
 from cliquet.utils import COMPARISON, json  # noqa: F401  (COMPARISON: a Cliquet 3.1 public name of this module)
 
@@ -30,10 +30,24 @@ SCHEMA_VERSION = 2
 DEFAULT_MAX_FETCH_SIZE = 10000
 _SQL_DIR = os.path.dirname(__file__)
 # Cliquet 1.6 (version 1, without a version row): records have a ``user_id`` column.
-_CLIQUET_1_6 = (
+_CLIQUET_1_6 = Layout(
+    "Cliquet 1.6",
     "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema ="
     " current_schema() AND table_name = 'records' AND column_name = 'user_id')",
-    ["migrations/cliquet_1_6_before.sql", "schema.sql", "migrations/cliquet_1_6_after.sql"],
+    (1,),
+    ("migrations/cliquet_1_6_before.sql", "schema.sql", "migrations/cliquet_1_6_after.sql"),
+)
+# Cliquet 3.1 (its version 11): records have a ``parent_id`` column and a
+# TIMESTAMP ``last_modified`` (ours are BIGINT epoch milliseconds).
+_CLIQUET_3_1 = Layout(
+    "Cliquet 3.1",
+    "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema ="
+    " current_schema() AND table_name = 'records' AND column_name = 'parent_id')"
+    " AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema ="
+    " current_schema() AND table_name = 'records' AND column_name = 'last_modified'"
+    " AND data_type LIKE 'timestamp%')",
+    (11,),
+    ("migrations/cliquet_3_1_before.sql", "schema.sql", "migrations/cliquet_3_1_after.sql"),
 )
 
 
@@ -52,7 +66,7 @@ class Storage(StorageBase):
         self.client = client
         self._max_fetch_size = max_fetch_size
         self._migrator = Migrator(client, "storage", self.schema_version, _SQL_DIR, backend=self,
-                                  legacy=_CLIQUET_1_6)
+                                  legacy=[_CLIQUET_1_6, _CLIQUET_3_1])
 
     def _execute(self, sql: str, params: dict, readonly: bool = False, then: str | None = None,
                  force_commit: bool = False):

@@ -3,9 +3,15 @@
 The installed version is the ``<name>_schema_version`` row of the ``metadata``
 table. ``schema.sql`` creates the current version from an empty database;
 ``migrations/migration_NNN_MMM.sql`` upgrades version NNN to MMM.
+
+Databases of other programs (Cliquet 1.6, Cliquet 3.1) have their own version
+numbers, which collide with ours: they are recognised by their structure (see
+:class:`Layout`) and converted by their own SQL files.
 """
 import logging
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +25,23 @@ class MigrationError(AssertionError):
     """
 
 
+@dataclass(frozen=True)
+class Layout:
+    """The layout of another program's database, converted to the current version.
+
+    :param name: the program, e.g. ``Cliquet 3.1``, for messages.
+    :param query: SQL returning true when the database has this layout.
+    :param versions: the recorded versions (as read by the migrator) the
+        conversion accepts; another one is refused with a :class:`MigrationError`.
+    :param paths: the SQL files (relative to ``sql_dir``) that convert it.
+    """
+
+    name: str
+    query: str
+    versions: tuple[int, ...]
+    paths: tuple[str, ...]
+
+
 class Migrator:
     """Bring a database to ``schema_version``.
 
@@ -29,18 +52,21 @@ class Migrator:
     :param backend: object whose ``_get_installed_version()`` and
         ``_execute_sql_file(path)`` methods (Cliquet 3.1's hooks) replace
         :meth:`installed_version` and :meth:`execute_file`.
-    :param legacy: ``(query, paths)``: a version 1 database where ``query``
-        returns true has an older layout, converted by the SQL files ``paths``.
+    :param legacy: the :class:`Layout` (or a sequence of them, the first that
+        matches wins) of other programs' databases, tried before the recorded
+        version is compared with ours.
     """
 
     def __init__(self, client, name: str, schema_version: int, sql_dir: str, backend=None,
-                 legacy: tuple[str, list[str]] | None = None):
+                 legacy: Layout | Sequence[Layout] | None = None):
         self.client = client
         self.name = name
         self.schema_version = schema_version
         self.sql_dir = sql_dir
         self.backend = backend
-        self.legacy = legacy
+        if isinstance(legacy, Layout):
+            legacy = [legacy]
+        self.legacy: list[Layout] = list(legacy or ())
         self._connection = None  # the migration's, while it runs
 
     def read_sql(self, path: str) -> str:
@@ -66,10 +92,19 @@ class Migrator:
                 connection.execute(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_ID})")
                 self._check_database(connection)
                 installed = get_version()
-                if installed == 1 and self.legacy and connection.execute(self.legacy[0])[0][0]:
-                    paths = list(self.legacy[1])
-                else:
+                layout = self._layout(connection) if installed is not None else None
+                if layout is None:
                     paths = self._paths(installed)
+                elif installed in layout.versions:
+                    logger.info("The %s schema has the layout of %s (version %s): converting it.",
+                                self.name, layout.name, installed)
+                    paths = list(layout.paths)
+                else:
+                    accepted = ", ".join(str(version) for version in layout.versions)
+                    raise MigrationError(
+                        f"The {self.name} schema has the layout of {layout.name} at version "
+                        f"{installed}: only version {accepted} is converted (upgrade it with "
+                        f"{layout.name} first).")
                 for path in paths:
                     if dry_run:
                         logger.info("Would run %s (dry run):\n%s", path, self.read_sql(path))
@@ -102,6 +137,13 @@ class Migrator:
             return self._installed_version(self._connection)
         with self.client.connect(force_commit=True) as connection:
             return self._installed_version(connection)
+
+    def _layout(self, connection) -> Layout | None:
+        """The first layout of :attr:`legacy` the database has, if any."""
+        for layout in self.legacy:
+            if connection.execute(layout.query)[0][0]:
+                return layout
+        return None
 
     def _paths(self, installed: int | None) -> list[str]:
         if installed is None:
