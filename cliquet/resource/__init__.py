@@ -47,6 +47,9 @@ __all__ = [
     "ShareableViewSet", "Filter", "Sort", "COMPARISON", "Service",
 ]
 
+# Requests writing the record of their URL: they read it for update.
+_RECORD_WRITES = frozenset(("PUT", "PATCH", "DELETE"))
+
 _READONLY_TIMESTAMP_MESSAGE = (
     "Collection timestamp cannot be written. Records endpoint must be hit at least once "
     "from a writable instance.")
@@ -98,6 +101,11 @@ class UserResource(EndpointsMixin):
             collection_id=classname(self), parent_id=self.get_parent_id(request),
             auth=request.headers.get("Authorization"))
         self.record_id = (request.matchdict or {}).get("id")
+        if self.record_id is not None and request.method in _RECORD_WRITES:
+            # The record is held from its read to the end of the request's
+            # transaction: preconditions are checked, and PATCH merges, on the
+            # version the write replaces (no lost update, PROTOCOL §2.5).
+            self.model.for_update = True
         bind_request_context(collection_id=self.model.collection_id)
         self._timestamp = None
         if request.method not in ("GET", "HEAD") and \
@@ -167,7 +175,24 @@ class UserResource(EndpointsMixin):
         if old is not None and old.get(modified_field) is not None and \
                 new_timestamp is not None and new_timestamp <= old[modified_field]:
             del new[modified_field]
+        self._raise_400_if_timestamp_taken(new)
         return new
+
+    def _raise_400_if_timestamp_taken(self, record):
+        """A client ``last_modified`` not newer than the collection timestamp may
+        be another record's (or tombstone's): 400 on every backend, as PostgreSQL
+        refuses it. One lookup, only for such a value (Issue #16).
+        """
+        model = self.model
+        value = record.get(model.modified_field)
+        if not isinstance(value, int) or value > self.model.timestamp():
+            return
+        filters = [Filter(model.modified_field, value, COMPARISON.EQ)]
+        found, _ = model.get_records(filters=filters, limit=2, include_deleted=True)
+        if any(other.get(model.id_field) != record.get(model.id_field) for other in found):
+            raise_invalid(self.request, name=f"data.{model.modified_field}",
+                          description=f"Another record of the collection has this "
+                                      f"{model.modified_field}")
 
     def apply_changes(self, record, changes):
         """Merge the PATCH ``changes`` into ``record`` and validate the result.

@@ -83,6 +83,29 @@ class StorageBase:
         """
         raise NotImplementedError
 
+    def get_for_update(self, collection_id: str, parent_id: str, object_id: str,
+                       id_field: str = DEFAULT_ID_FIELD,
+                       modified_field: str = DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
+        """Return the live record with that id, as :meth:`get`, read "for update".
+
+        Within a request transaction, the id is held until that transaction
+        ends (committed or aborted), whether a record has it or not: another
+        request reading it for update waits until then, and reads what this
+        one wrote. Resources read the record of a PUT, PATCH or DELETE this
+        way, so that preconditions are checked on the record as it is when
+        the write is applied, and a PATCH merges into the latest version
+        (PROTOCOL §2.5). Outside a request transaction (scripts, direct calls)
+        nothing is held. New in 3.2, not part of Cliquet 3.1's API.
+
+        This default holds nothing and returns :meth:`get`: a backend written
+        for Cliquet 3.1 keeps working, without that atomicity.
+
+        :raises: :class:`cliquet.storage.exceptions.RecordNotFoundError`
+            (the id is held all the same)
+        """
+        return self.get(collection_id, parent_id, object_id, id_field=id_field,
+                        modified_field=modified_field, auth=auth)
+
     def update(self, collection_id: str, parent_id: str, object_id: str,
                object: dict, unique_fields=None, id_field: str = DEFAULT_ID_FIELD,
                modified_field: str = DEFAULT_MODIFIED_FIELD, auth=None) -> dict:

@@ -154,3 +154,23 @@ local current = next_timestamp(tonumber(raw), forced, tonumber(ARGV[1]))
 redis.call('SET', KEYS[1], current)
 return forced or current
 """
+
+# Hold a record id for a request transaction (get_for_update).
+# KEYS: lock key, record key. ARGV: token of the holder, time to live (ms),
+# read the record ('1'/'0').
+# Returns {1, record JSON or false} when the id is now held, {0} when another
+# holder has it.
+HOLD = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local record = false
+  if ARGV[3] == '1' then record = redis.call('GET', KEYS[2]) end
+  return {1, record}
+end
+return {0}
+"""
+
+# KEYS: lock key. ARGV: token of the holder. Deletes the key if it still holds the token.
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""

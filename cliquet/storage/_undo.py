@@ -8,7 +8,11 @@ latest first when the transaction aborts. Without an active log (scripts,
 direct use, other threads) nothing is recorded.
 
 Undoing puts back the previous values of the keys written: like the writes
-themselves, it is not isolated from concurrent requests writing the same keys.
+themselves, it is not isolated from concurrent requests writing the same keys,
+unless they hold them: the log also keeps what the backends :meth:`~UndoLog.hold`
+for the request (records read for update, see
+:meth:`cliquet.storage.StorageBase.get_for_update`), released when the
+transaction ends, after the undo actions of an abort.
 """
 import contextvars
 import logging
@@ -23,6 +27,11 @@ _active: contextvars.ContextVar["UndoLog | None"] = contextvars.ContextVar(
 def recording() -> bool:
     """Whether writes made in this context can be undone (worth recording)."""
     return _active.get() is not None
+
+
+def active_log() -> "UndoLog | None":
+    """The log of the request transaction of this context, ``None`` outside one."""
+    return _active.get()
 
 
 def record(action: Callable, *args) -> None:
@@ -41,6 +50,9 @@ class UndoLog:
     def __init__(self, transaction_manager):
         self.transaction_manager = transaction_manager
         self._actions: list[tuple[Callable, tuple]] = []
+        self._held: dict = {}
+        #: The transaction is over: nothing it held is held any more.
+        self.closed = False
 
     def join(self, transaction) -> None:
         """Join ``transaction`` and become the active log of the current context."""
@@ -50,6 +62,15 @@ class UndoLog:
     def add(self, action: Callable, *args) -> None:
         """Remember to call ``action(*args)`` on abort."""
         self._actions.append((action, args))
+
+    def holds(self, key) -> bool:
+        """Whether :meth:`hold` was called with ``key`` in this transaction."""
+        return key in self._held
+
+    def hold(self, key, release: Callable) -> None:
+        """Remember that the transaction holds ``key``: ``release()`` is called when
+        it ends, committed (after the commit) or aborted (after the undo actions)."""
+        self._held[key] = release
 
     def abort(self, transaction) -> None:
         self._undo()
@@ -65,6 +86,7 @@ class UndoLog:
 
     def tpc_finish(self, transaction) -> None:
         self._close()
+        self._release()
 
     def tpc_abort(self, transaction) -> None:
         # Another manager failed to commit: undo, as on abort.
@@ -87,3 +109,14 @@ class UndoLog:
                 action(*args)
             except Exception:
                 logger.error("Unable to undo a write with %r", action, exc_info=True)
+        self._release()
+
+    def _release(self) -> None:
+        """Release what the transaction held, latest first."""
+        self.closed = True
+        held, self._held = self._held, {}
+        for key, release in reversed(held.items()):
+            try:
+                release()
+            except Exception:
+                logger.error("Unable to release %r", key, exc_info=True)

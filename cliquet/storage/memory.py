@@ -7,8 +7,10 @@ strings by code point. A missing field never matches an equality, ``in_`` or
 comparison filter, always matches ``not_``/``exclude_``, and sorts after
 every value in ascending order.
 """
+import functools
 import operator
 import threading
+import time
 from collections import defaultdict
 
 from cliquet import utils  # noqa: F401  (a Cliquet 3.1 public name of this module)
@@ -21,7 +23,7 @@ from cliquet.storage import (
     exceptions,  # noqa: F401  (a Cliquet 3.1 public name of this module)
 )
 from cliquet.storage import _undo as undo
-from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
+from cliquet.storage.exceptions import BackendError, RecordNotFoundError, UnicityError
 from cliquet.utils import COMPARISON, msec_time
 
 _MISSING = object()
@@ -232,6 +234,67 @@ def get_unicity_rules(collection_id, parent_id, record, unique_fields, id_field,
     return rules
 
 
+class RecordLocks:
+    """Record ids held by request transactions of this process (see ``get_for_update``).
+
+    An id is held by the :class:`~cliquet.storage._undo.UndoLog` of a request
+    transaction, which releases it when the transaction ends; a transaction
+    asking again for an id it holds does not wait. Waiting for an id held by
+    a transaction that itself waits, directly or not, for one held by the
+    asker (two batches holding records in opposite orders) raises
+    :class:`BackendError` at once instead of waiting forever; so does waiting
+    more than ``timeout`` seconds.
+    """
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self._condition = threading.Condition()
+        self._owners: dict = {}  # id key -> log of the transaction holding it
+        self._waiting: dict = {}  # log -> id key it waits for
+
+    def hold(self, key, log) -> None:
+        """Hold ``key`` for the transaction of ``log`` until it ends."""
+        if log.holds((self, key)):
+            return
+        with self._condition:
+            deadline = None
+            while True:
+                owner = self._owners.get(key)
+                if owner is None or owner.closed:  # closed: released meanwhile, or failed to
+                    break
+                if self._waits_for(owner, log):
+                    raise BackendError(message=f"Deadlock on record {key!r}")
+                if deadline is None:
+                    deadline = time.monotonic() + self.timeout
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise BackendError(message=f"Record {key!r} held for too long")
+                self._waiting[log] = key
+                try:
+                    self._condition.wait(remaining)
+                finally:
+                    del self._waiting[log]
+            self._owners[key] = log
+        log.hold((self, key), functools.partial(self._release, key, log))
+
+    def _waits_for(self, owner, log) -> bool:
+        """Whether ``owner`` waits, through a chain of holders, for ``log``."""
+        seen = set()
+        while owner is not None and owner not in seen:
+            if owner is log:
+                return True
+            seen.add(owner)
+            key = self._waiting.get(owner)
+            owner = None if key is None else self._owners.get(key)
+        return False
+
+    def _release(self, key, log) -> None:
+        with self._condition:
+            if self._owners.get(key) is log:
+                del self._owners[key]
+                self._condition.notify_all()
+
+
 class MemoryBasedStorage(StorageBase):
     """Helpers for backends that filter, sort and paginate in Python.
 
@@ -361,11 +424,18 @@ class Storage(MemoryBasedStorage):
 
     Safe to share between threads. Stored records and tombstones are never
     mutated, only replaced, so that undoing a write can put them back.
+    Records read for update are held by their request transaction (see
+    :class:`RecordLocks`); a request waits at most :attr:`lock_timeout`
+    seconds for one.
     """
+
+    #: Seconds a request waits for a record held by another one (then 503).
+    lock_timeout = 30.0
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._lock = threading.RLock()
+        self._record_locks = RecordLocks(self.lock_timeout)
         self.flush()
 
     def initialize_schema(self, dry_run: bool = False) -> None:
@@ -431,6 +501,15 @@ class Storage(MemoryBasedStorage):
             if record is None:
                 raise RecordNotFoundError(object_id)
             return copy_record(record)
+
+    def get_for_update(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
+                       modified_field=DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
+        """:meth:`get`, the id held by the request transaction (:class:`RecordLocks`)."""
+        log = undo.active_log()
+        if log is not None:
+            self._record_locks.hold((collection_id, parent_id, object_id), log)
+        return self.get(collection_id, parent_id, object_id, id_field=id_field,
+                        modified_field=modified_field, auth=auth)
 
     def update(self, collection_id, parent_id, object_id, record, unique_fields=None,
                id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,

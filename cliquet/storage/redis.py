@@ -2,13 +2,17 @@
 
 Key layout (``<c>`` collection id, ``<p>`` parent id): ``<c>.<p>.timestamp``,
 the sets ``<c>.<p>.records`` and ``<c>.<p>.deleted`` of ids, and the JSON
-strings ``<c>.<p>.<id>.records`` and ``<c>.<p>.<id>.deleted``. Every write is
+strings ``<c>.<p>.<id>.records`` and ``<c>.<p>.<id>.deleted``, and
+``<c>.<p>.<id>.lock`` while a request holds that id (``get_for_update``). Every write is
 one Lua script, hence atomic; writes that depend on the collection content
 (unique fields, ``delete_all``) pass the timestamp they read and are retried
 if another write happened in between. Within a request, scripts also return
 the previous values they overwrite, which an abort puts back.
 """
 import functools
+import random
+import time
+import uuid
 from functools import wraps  # noqa: F401  (a Cliquet 3.1 public name of this module)
 
 import redis
@@ -101,8 +105,19 @@ class RedisBackend:
 class Storage(RedisBackend, MemoryBasedStorage):
     """Storage backend on a Redis client (see :func:`load_from_config`).
 
+    A record read for update is held by its request transaction through the
+    key ``<c>.<p>.<id>.lock``, set if absent with a random token and deleted
+    (if it still holds that token) when the transaction ends, after the undo
+    actions of an abort: every process sharing the Redis database sees it.
+    A request finding the key taken retries with a growing pause (1 to 20 ms).
+    The key expires after :attr:`lock_ttl` seconds, in case its process dies
+    holding it; a request waits at most that long, plus a second (then 503).
+
     :param client: a ``redis.Redis`` client.
     """
+
+    #: Seconds a record read for update stays held at most.
+    lock_ttl = 10.0
 
     def __init__(self, client: redis.Redis, *args, **kwargs):
         super().__init__(client, *args, **kwargs)
@@ -111,6 +126,8 @@ class Storage(RedisBackend, MemoryBasedStorage):
         self._delete_script = client.register_script(scripts.DELETE)
         self._purge_script = client.register_script(scripts.PURGE)
         self._bump_script = client.register_script(scripts.BUMP)
+        self._hold_script = client.register_script(scripts.HOLD)
+        self._release_script = client.register_script(scripts.RELEASE)
 
     @wrap_redis_error
     def _bump_timestamp(self, key: tuple, forced: int | None = None) -> int:
@@ -180,6 +197,42 @@ class Storage(RedisBackend, MemoryBasedStorage):
         if value is None:
             raise RecordNotFoundError(object_id)
         return json.loads(value)
+
+    @wrap_redis_error
+    def get_for_update(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
+                       modified_field=DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
+        """:meth:`get`, the id held by the request transaction (see the class)."""
+        base = f"{collection_id}.{parent_id}.{object_id}"
+        lock_key = f"{base}.lock"
+        log = undo.active_log()
+        if log is None or log.holds((self, lock_key)):
+            return self.get(collection_id, parent_id, object_id, id_field=id_field,
+                            modified_field=modified_field, auth=auth)
+        own_read = type(self).get is Storage.get  # else a subclass reads its own way
+        args = [uuid.uuid4().hex, int(self.lock_ttl * 1000), "1" if own_read else "0"]
+        deadline, pause = None, 0.001
+        while True:
+            held, *value = self._hold_script(keys=[lock_key, f"{base}.records"], args=args)
+            if held:
+                break
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + self.lock_ttl + 1
+            elif now > deadline:
+                raise BackendError(message=f"Record {base} held for too long")
+            time.sleep(pause * random.uniform(0.5, 1.5))
+            pause = min(pause * 2, 0.02)
+        log.hold((self, lock_key), functools.partial(self._release, lock_key, args[0]))
+        if not own_read:
+            return self.get(collection_id, parent_id, object_id, id_field=id_field,
+                            modified_field=modified_field, auth=auth)
+        if value[0] is None:
+            raise RecordNotFoundError(object_id)
+        return json.loads(value[0])
+
+    @wrap_redis_error
+    def _release(self, lock_key: str, token: str) -> None:
+        self._release_script(keys=[lock_key], args=[token])
 
     @wrap_redis_error
     def update(self, collection_id, parent_id, object_id, record, unique_fields=None,

@@ -6,6 +6,7 @@ every create, update and delete is one statement, sent in one round trip
 ``storage_max_fetch_size`` (10000) and the pool settings of
 :func:`cliquet.storage.postgresql.client.create_from_config`.
 """
+import hashlib
 import os
 import warnings  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from collections import defaultdict  # noqa: F401  (a Cliquet 3.1 public name of this module)
@@ -169,6 +170,31 @@ class Storage(StorageBase):
         last_modified, data = rows[0]
         return {**data, id_field: object_id, modified_field: last_modified}
 
+    def get_for_update(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
+                       modified_field=DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
+        """:meth:`get`, the id held until the request transaction ends.
+
+        The read opens the transaction of the request (as a write does) and
+        takes a transaction advisory lock on a 64-bit hash of the ids (see
+        ``_queries.LOCK``), in the round trip of the read itself. Without a
+        request transaction (``transaction_per_request`` off, a client that
+        commits each block) it is a plain :meth:`get`.
+        """
+        if not self.client.in_request_transaction():
+            return self.get(collection_id, parent_id, object_id, id_field=id_field,
+                            modified_field=modified_field, auth=auth)
+        params = {"collection_id": collection_id, "parent_id": parent_id,
+                  "object_id": object_id, "lock": _lock_key(collection_id, parent_id, object_id)}
+        if type(self).get is not Storage.get:  # a subclass reads records its own way
+            self._execute(queries.LOCK, params)
+            return self.get(collection_id, parent_id, object_id, id_field=id_field,
+                            modified_field=modified_field, auth=auth)
+        rows = self._execute(f"{queries.LOCK}; {queries.GET}", params)
+        if not rows:
+            raise RecordNotFoundError(object_id)
+        last_modified, data = rows[0]
+        return {**data, id_field: object_id, modified_field: last_modified}
+
     def update(self, collection_id, parent_id, object_id, record, unique_fields=None,
                id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
                auth=None) -> dict:
@@ -242,6 +268,17 @@ class Storage(StorageBase):
         records = [{**data, id_field: object_id, modified_field: last_modified}
                    for object_id, last_modified, data, _ in rows]
         return records, total
+
+
+def _lock_key(collection_id: str, parent_id: str, object_id: str) -> int:
+    """The advisory lock of a record id: a signed 64-bit hash of its ids.
+
+    Two ids sharing a key (a chance of 2**-64) only make their writers wait
+    for each other.
+    """
+    ids = "\x00".join((parent_id, collection_id, object_id)).encode("utf-8", "surrogatepass")
+    digest = hashlib.blake2b(ids, digest_size=8, person=b"cliquet.record").digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def load_from_config(config) -> Storage:

@@ -95,6 +95,13 @@ FLUSH_TIMESTAMPS = "SELECT flush_collection_timestamps()"
 
 GET = f"SELECT last_modified, data FROM records WHERE {BASE} AND id = :object_id"
 
+# Hold a record id until the transaction ends (get_for_update). A transaction
+# advisory lock rather than SELECT ... FOR UPDATE: it also holds ids that no
+# record has (yet), which a PUT creates. Sent before GET in the same round trip:
+# under READ COMMITTED, GET (a statement of its own) then sees what the previous
+# holder committed.
+LOCK = "SELECT pg_advisory_xact_lock(CAST(:lock AS BIGINT))"
+
 GET_TIMESTAMP = "SELECT collection_timestamp(:parent_id, :collection_id) AS last_modified"
 
 CREATE_TIMESTAMP = """

@@ -96,6 +96,12 @@ class PostgreSQLClient:
                 request_connection.doom()
             raise BackendError(original=e) from e
 
+    def in_request_transaction(self) -> bool:
+        """Whether :meth:`connect` blocks run in the current zope ``transaction``
+        (the request's), which holds their locks until it ends."""
+        return self.transactional and \
+            zope_transaction.get().status in (Status.ACTIVE, Status.DOOMED)
+
     def joined(self) -> bool:
         """Whether the current zope ``transaction`` already holds a connection of this client."""
         if not self.transactional:
