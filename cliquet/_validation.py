@@ -1,10 +1,102 @@
-"""Request body validation shared by Cliquet's endpoints (Cornice validators)."""
+"""Request body validation shared by Cliquet's endpoints (Cornice validators).
+
+Limits of request bodies (PROTOCOL.md, "Limits"; docs/protocol.rst):
+
+* :data:`MAX_JSON_DEPTH`: nesting depth of a JSON body (objects and arrays);
+* no NUL character (``\\u0000``) in any string or key: PostgreSQL cannot store
+  it, so no backend accepts it;
+* a client ``last_modified`` is an integer of epoch milliseconds between
+  :data:`MIN_TIMESTAMP` and :data:`MAX_TIMESTAMP`.
+"""
 import json as classic_json
 
 import colander
 
 #: Messages of the 3.1 decoder where the standard library words them differently.
 _CLASSIC_WORDING = {"Invalid \\uXXXX escape": "Invalid \\uXXXX escape sequence"}
+
+
+#: Deepest nesting of objects and arrays accepted in a JSON request body. Bodies
+#: are stored and rendered by an encoder that stops at 254 levels.
+MAX_JSON_DEPTH = 64
+
+#: Smallest timestamp a client may send (epoch milliseconds).
+MIN_TIMESTAMP = 1
+#: Largest timestamp a client may send: 9999-12-31T23:59:59.999Z, the last
+#: millisecond an HTTP date (``Last-Modified``) can render; it fits a BIGINT.
+MAX_TIMESTAMP = 253402300799999
+
+_TOO_DEEP = f"Invalid JSON request body: nested deeper than {MAX_JSON_DEPTH} levels"
+_NUL_ESCAPE = b"\\u0000"
+_NUL = "\x00"
+
+
+def _dotted(path) -> str | None:
+    return ".".join(str(part) for part in path) or None
+
+
+def json_problem(body: bytes, value) -> tuple[str | None, str] | None:
+    """What makes the parsed JSON ``value`` of ``body`` unacceptable, if anything.
+
+    :returns: ``(name, description)``: a body nested deeper than
+        :data:`MAX_JSON_DEPTH` (name ``None``), or a string or key holding a
+        NUL character (name: the dotted path of the value); ``None`` when fine.
+
+    The parsed value is walked only when the raw body makes it possible (more
+    brackets than the depth limit, or a ``\\u0000`` escape): the common body is
+    checked by two byte scans.
+    """
+    if not isinstance(body, bytes | bytearray):
+        body = str(body).encode("utf-8", "surrogatepass")
+    deep = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH
+    nul = _NUL_ESCAPE in body
+    if not (deep or nul):
+        return None
+    stack = [(value, 1, ())]
+    while stack:
+        item, depth, path = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return None, _TOO_DEEP
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if nul and _NUL in key:
+                    name = _dotted(path)
+                    return name, (f"{name or 'body'} has a key holding a NUL character "
+                                  f"(\\u0000), not allowed: {key!r}")
+                if isinstance(child, dict | list):
+                    stack.append((child, depth + 1, (*path, key)))
+                elif nul and isinstance(child, str) and _NUL in child:
+                    name = _dotted((*path, key))
+                    return name, f"{name} holds a NUL character (\\u0000), not allowed"
+        elif isinstance(item, list):
+            for index, child in enumerate(item):
+                if isinstance(child, dict | list):
+                    stack.append((child, depth + 1, (*path, index)))
+                elif nul and isinstance(child, str) and _NUL in child:
+                    name = _dotted((*path, index))
+                    return name, f"{name} holds a NUL character (\\u0000), not allowed"
+        elif nul and isinstance(item, str) and _NUL in item:
+            return None, "Invalid JSON request body: NUL character (\\u0000) not allowed"
+    return None
+
+
+def add_json_problem(request, body: bytes, value) -> bool:
+    """Report :func:`json_problem` of ``body`` in ``request.errors``; whether there was one."""
+    problem = json_problem(body, value)
+    if problem is None:
+        return False
+    name, description = problem
+    request.errors.add("body", name, description)
+    return True
+
+
+def timestamp_problem(value) -> str | None:
+    """Why ``value`` is not a timestamp a client may send (epoch ms), ``None`` when it is."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"{value!r} is not an integer"
+    if not MIN_TIMESTAMP <= value <= MAX_TIMESTAMP:
+        return f"{value} is not between {MIN_TIMESTAMP} and {MAX_TIMESTAMP}"
+    return None
 
 
 def json_error_message(body, error: ValueError) -> str:
@@ -21,6 +113,8 @@ def json_error_message(body, error: ValueError) -> str:
         return f"{message}: line {classic.lineno} column {classic.colno} (char {classic.pos})"
     except ValueError:  # not UTF-8
         pass
+    except RecursionError:  # deeper than the parser of the body went
+        return _TOO_DEEP.removeprefix("Invalid JSON request body: ")
     return str(error)
 
 
@@ -35,11 +129,17 @@ def json_body(request):
     if not body:
         return {}
     try:
-        return request.json_body
+        value = request.json_body
+    except RecursionError:  # the standard library decoder of WebOb, on a deep body
+        request.errors.add("body", None, _TOO_DEEP)
+        return {}
     except ValueError as error:
         message = json_error_message(body, error)
         request.errors.add("body", None, f"Invalid JSON request body: {message}")
         return {}
+    if add_json_problem(request, body, value):
+        return {}
+    return value
 
 
 def add_schema_errors(request, error: colander.Invalid, location: str = "body") -> None:

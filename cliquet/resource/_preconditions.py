@@ -8,6 +8,7 @@ from email.utils import formatdate
 
 from pyramid import httpexceptions
 
+from cliquet._validation import MAX_TIMESTAMP
 from cliquet.errors import ERRORS, http_error
 from cliquet.resource._querystring import InvalidParameter
 
@@ -19,6 +20,10 @@ __all__ = [
 
 #: ``If-None-Match: *``
 ANY = "*"
+
+#: Longest ``If-Match``/``If-None-Match`` value parsed (a 64-bit integer in
+#: quotes takes 22 characters); a longer one is invalid.
+MAX_HEADER_LENGTH = 64
 
 _QUOTED_INTEGER = re.compile(r'^"(-?[0-9]+)"$')
 _INVALID_IF_MATCH = ("Invalid value for If-Match. The value should be integer between "
@@ -33,7 +38,7 @@ def parse_if_match(value: str | None) -> int | None:
     """
     if value is None:
         return None
-    match = _QUOTED_INTEGER.match(value)
+    match = _QUOTED_INTEGER.match(value) if len(value) <= MAX_HEADER_LENGTH else None
     if match is None:
         raise InvalidParameter("headers", None, _INVALID_IF_MATCH)
     return int(match.group(1))
@@ -48,7 +53,7 @@ def parse_if_none_match(value: str | None) -> int | str | None:
         return None
     if value == ANY:
         return ANY
-    match = _QUOTED_INTEGER.match(value)
+    match = _QUOTED_INTEGER.match(value) if len(value) <= MAX_HEADER_LENGTH else None
     if match is None:
         raise InvalidParameter("headers", None, _INVALID_IF_NONE_MATCH)
     return int(match.group(1))
@@ -79,8 +84,16 @@ def etag(timestamp: int) -> str:
 
 
 def last_modified(timestamp: int) -> str:
-    """``Last-Modified`` value: the timestamp as an HTTP date, truncated to the second."""
-    return formatdate(timestamp // 1000, usegmt=True)
+    """``Last-Modified`` value: the timestamp as an HTTP date, truncated to the second.
+
+    Never raises: a timestamp outside what an HTTP date renders (years 1970 to
+    9999) is rendered as the nearest bound.
+    """
+    try:
+        seconds = min(max(int(timestamp), 0), MAX_TIMESTAMP) // 1000
+    except (TypeError, ValueError, OverflowError):
+        seconds = 0
+    return formatdate(seconds, usegmt=True)
 
 
 def set_timestamp_headers(response, timestamp: int) -> None:

@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 
+from cliquet._validation import MAX_TIMESTAMP
 from cliquet.storage import Filter, Sort
 from cliquet.utils import COMPARISON, native_value
 
@@ -76,13 +77,16 @@ def filter_value(raw: str):
     return value if is_json_value(value) else raw
 
 
-def parse_timestamp(raw: str) -> int:
+def parse_timestamp(raw: str, maximum: int | None = MAX_TIMESTAMP) -> int:
     """Integer of a timestamp value, possibly between double quotes (``"123"``).
 
-    :raises ValueError: not an integer.
+    :param maximum: the largest value accepted (a timestamp to store, such as
+        the ``?last_modified=`` of a record DELETE, renders as an HTTP date);
+        ``None`` for a 64-bit integer (filters).
+    :raises ValueError: not an integer, or above ``maximum``.
     """
     value = native_value(raw.strip('"'))
-    if not is_integer(value):
+    if not is_integer(value) or (maximum is not None and value > maximum):
         raise ValueError(raw)
     return value
 
@@ -113,7 +117,7 @@ def extract_filters(params: Iterable[tuple[str, str]], is_known_field: Callable[
         param = raw_name.strip()
         if param in _TIMESTAMP_PARAMS:
             try:
-                value = parse_timestamp(raw_value)
+                value = parse_timestamp(raw_value, maximum=None)
             except ValueError:
                 raise InvalidParameter("querystring", param,
                                        f"Invalid value for {param}") from None

@@ -15,7 +15,7 @@ import colander
 from pyramid.settings import asbool
 
 from cliquet import authorization
-from cliquet._validation import json_error_message
+from cliquet._validation import add_json_problem, json_error_message, timestamp_problem
 from cliquet.resource.schema import PermissionsSchema
 from cliquet.utils import DeprecatedMeta, json  # noqa: F401  (DeprecatedMeta: a 3.1 name)
 
@@ -31,10 +31,13 @@ RAW_BODY_KEY = "cliquet.raw_body"
 class _Payload(colander.MappingSchema):
     """Request body ``{data, permissions}``; unknown keys are rejected.
 
-    ``optional_empty`` names the children that default to an empty object.
+    ``optional_empty`` names the children that default to an empty object;
+    ``timestamp_field`` the record field of a client timestamp that the
+    resource keeps (``None``: dropped by the schema, not checked).
     """
 
     optional_empty = ()
+    timestamp_field = None
 
 
 def _load_json_body(request):
@@ -47,10 +50,24 @@ def _load_json_body(request):
         message = json_error_message(body, error)
         request.errors.add("body", None, f"Invalid JSON request body: {message}")
         return {}
+    if add_json_problem(request, body, payload):
+        return {}
     if not isinstance(payload, dict):
         request.errors.add("body", None, "Invalid JSON request body: should be an object")
         return {}
     return payload
+
+
+def _validate_timestamp(request, node, validated: dict) -> None:
+    """A client ``last_modified`` the resource keeps is a timestamp the protocol
+    can store and render (``_validation.timestamp_problem``)."""
+    field = getattr(node, "timestamp_field", None)
+    data = validated.get("data")
+    if field is None or not isinstance(data, dict) or field not in data:
+        return
+    problem = timestamp_problem(data[field])
+    if problem is not None:
+        request.errors.add("body", f"data.{field}", problem)
 
 
 def _validate_payload(request, node, payload: dict) -> dict:
@@ -94,7 +111,9 @@ def validate_request(request, schema=None, **kwargs):
         return
     payload = _load_json_body(request)
     request.info[RAW_BODY_KEY] = payload
-    request.validated.update(_validate_payload(request, schema, payload))
+    validated = _validate_payload(request, schema, payload)
+    _validate_timestamp(request, schema, validated)
+    request.validated.update(validated)
     for name in dict.fromkeys(request.GET):
         request.errors.add("querystring", name, f"{name} is not allowed")
 
@@ -103,6 +122,13 @@ def require_body(request, **kwargs):
     """Validator: an empty body is rejected (shareable PATCH)."""
     if not request.body:
         request.errors.add("body", "data", "Provide at least one of data or permissions")
+
+
+def _keeps_field(mapping, field: str) -> bool:
+    """Whether records validated by ``mapping`` keep a client ``field``."""
+    if any(child.name == field for child in mapping.children):
+        return True
+    return getattr(getattr(mapping, "typ", None), "unknown", None) == "preserve"
 
 
 def _accepts_empty(mapping) -> bool:
@@ -194,8 +220,12 @@ class ViewSet:
         if not self._validates(method):
             return colander.MappingSchema(unknown="preserve")
         payload = _Payload()
+        model = getattr(resource_cls, "default_model", None)
+        payload.timestamp_field = getattr(model, "modified_field", "last_modified")
         if method == "patch":
             payload.add(colander.SchemaNode(colander.Mapping(unknown="preserve"), name="data"))
+            if not _keeps_field(resource_cls.mapping, payload.timestamp_field):
+                payload.timestamp_field = None  # dropped once merged into the record
         else:
             record_mapping = resource_cls.mapping
             record_mapping.name = "data"

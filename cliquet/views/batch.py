@@ -1,5 +1,6 @@
 """``POST /{prefix}/batch``: several requests in one, in one transaction."""
 import time
+from urllib.parse import unquote
 
 import colander
 from pyramid import httpexceptions
@@ -80,7 +81,8 @@ def post_batch(request):
     if limit and len(requests) > int(limit):
         request.errors.add("body", "requests", f"Number of requests is limited to {limit}")
         return
-    if any("/batch" in spec["path"] for spec in requests):
+    # Paths are percent-decoded when routed: ``/bat%63h`` is ``/batch`` too.
+    if any("/batch" in unquote(spec["path"], errors="replace") for spec in requests):
         request.errors.add("body", "requests",
                            "Recursive call on /batch endpoint is forbidden.")
         return

@@ -1,9 +1,11 @@
 """Error views: every error leaves as the protocol's JSON envelope, with CORS."""
+import sys
 from functools import wraps
 
 from pyramid import httpexceptions
 from pyramid.security import forget
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from webob.request import DisconnectionError
 
 from cliquet.errors import ERRORS, JSON_CONTENT_TYPE, http_error
 from cliquet.logs import logger
@@ -20,6 +22,15 @@ from pyramid.view import view_config  # noqa: F401
 
 from cliquet.storage import exceptions as storage_exceptions  # noqa: F401
 from cliquet.utils import encode_header  # noqa: F401
+
+try:  # what gunicorn raises while the application reads a malformed chunked body
+    from gunicorn.http import errors as _gunicorn_errors
+except ImportError:  # served by another server
+    _gunicorn_errors = None
+_UNREADABLE_BODY = (DisconnectionError, *(
+    getattr(_gunicorn_errors, name) for name in (
+        "NoMoreData", "InvalidChunkSize", "ChunkMissingTerminator", "InvalidChunkExtension")
+    if hasattr(_gunicorn_errors, name)))
 
 _BACKEND_MESSAGE = ("Service temporary unavailable due to overloading or maintenance, "
                     "please retry later.")
@@ -141,11 +152,58 @@ def invalid_encoding(context, request):
     return reapply_cors(request, error)
 
 
+#: SQLSTATE of a unique violation; PostgreSQL constraint name → field it guards.
+_UNIQUE_VIOLATION = "23505"
+_TIMESTAMP_INDEXES = ("idx_records_last_modified", "idx_deleted_last_modified")
+
+
+def refused_value(original) -> tuple[str | None, str] | None:
+    """``(name, description)`` when a backend refused a value the client sent.
+
+    PostgreSQL data errors (``DataError``: a NUL character, an integer out of
+    range...) and a unique violation on a record timestamp are the client's:
+    400, not the outage a 503 announces. ``None`` for any other error.
+    """
+    psycopg2 = sys.modules.get("psycopg2")
+    original = getattr(original, "orig", None) or original  # SQLAlchemy wraps the driver's
+    if psycopg2 is None or not isinstance(original, psycopg2.Error):
+        return None
+    diag = getattr(original, "diag", None)
+    primary = getattr(diag, "message_primary", None) or "invalid value"
+    if isinstance(original, psycopg2.DataError):
+        return None, f"Invalid value: {primary}"
+    if isinstance(original, psycopg2.IntegrityError) and \
+            getattr(original, "pgcode", None) == _UNIQUE_VIOLATION and \
+            getattr(diag, "constraint_name", None) in _TIMESTAMP_INDEXES:
+        return "data.last_modified", "Another record of the collection has this last_modified"
+    return None
+
+
 @exception_view_config(BackendError)
 def service_unavailable(response, request):
     """A backend failure: 503 errno 201 with ``Retry-After``; its original
-    error (the driver's) is logged as critical."""
+    error (the driver's) is logged as critical.
+
+    A value the backend refused (:func:`refused_value`) is a 400 errno 107.
+    """
     original = getattr(response, "original", None)
+    refused = refused_value(original)
+    if refused is not None:
+        name, description = refused
+        logger.info(f"Backend refused a value: {original}")
+        location = "body"
+        if request.method == "DELETE" and name:  # a record DELETE's ?last_modified=
+            location, name = "querystring", name.rsplit(".", 1)[-1]
+        message = description if name and name in description else \
+            (f"{name} in {location}: {description}" if name else f"{location}: {description}")
+        error = http_error(
+            httpexceptions.HTTPBadRequest(),
+            errno=ERRORS.INVALID_PARAMETERS,
+            error="Invalid parameters",
+            message=message,
+            details=[{"location": location, "name": name, "description": description}],
+        )
+        return reapply_cors(request, error)
     logger.critical(original if original is not None else response, exc_info=response)
     report_exception(request, response)
     error = http_error(
@@ -175,9 +233,27 @@ def http_exception(context, request):
     return reapply_cors(request, _with_retry_after(request, error))
 
 
+def _invalid_body(request, description: str):
+    error = http_error(
+        httpexceptions.HTTPBadRequest(),
+        errno=ERRORS.INVALID_PARAMETERS,
+        error="Invalid parameters",
+        message=f"body: {description}",
+        details=[{"location": "body", "name": None, "description": description}],
+    )
+    return reapply_cors(request, error)
+
+
 @exception_view_config(Exception)
 def error(context, request):
-    """Unexpected exception: 500 errno 999, no traceback in the body; logged."""
+    """Unexpected exception: 500 errno 999, no traceback in the body; logged.
+
+    A request body that cannot be read (malformed chunked encoding, body
+    shorter than its ``Content-Length``) is the client's error: 400 errno 107.
+    """
+    if isinstance(context, _UNREADABLE_BODY):
+        logger.info(f"Unreadable request body: {context}")
+        return _invalid_body(request, f"Invalid request body: {context}")
     logger.error(str(context) or context.__class__.__name__, exc_info=context)
     report_exception(request, context)
     response = http_error(
