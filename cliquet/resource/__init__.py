@@ -175,7 +175,24 @@ class UserResource(EndpointsMixin):
         if old is not None and old.get(modified_field) is not None and \
                 new_timestamp is not None and new_timestamp <= old[modified_field]:
             del new[modified_field]
+        self._raise_400_if_timestamp_taken(new)
         return new
+
+    def _raise_400_if_timestamp_taken(self, record):
+        """A client ``last_modified`` not newer than the collection timestamp may
+        be another record's (or tombstone's): 400 on every backend, as PostgreSQL
+        refuses it. One lookup, only for such a value (Issue #16).
+        """
+        model = self.model
+        value = record.get(model.modified_field)
+        if not isinstance(value, int) or value > self.model.timestamp():
+            return
+        filters = [Filter(model.modified_field, value, COMPARISON.EQ)]
+        found, _ = model.get_records(filters=filters, limit=2, include_deleted=True)
+        if any(other.get(model.id_field) != record.get(model.id_field) for other in found):
+            raise_invalid(self.request, name=f"data.{model.modified_field}",
+                          description=f"Another record of the collection has this "
+                                      f"{model.modified_field}")
 
     def apply_changes(self, record, changes):
         """Merge the PATCH ``changes`` into ``record`` and validate the result.
