@@ -14,6 +14,7 @@ Each test builds the backend with ``backend.load_from_config(config)``, where
 ``config`` is a ``pyramid.config.Configurator(settings=settings)``.
 """
 from cliquet.storage._testing_base import BaseStorageTest, paginate, pagination_rules
+from cliquet.storage._testing_locks import ReadForUpdateTest
 from cliquet.storage._testing_queries import (
     DeletedRecordsTest,
     FiltersTest,
@@ -33,12 +34,12 @@ from cliquet.storage._testing_records import (
 __all__ = [
     "BackendDownTest", "BackendTest", "BaseStorageTest", "CRUDTest", "DeletedRecordsTest",
     "FiltersTest", "ForcedTimestampsTest", "PaginationTest", "ParentScopingTest",
-    "SortingTest", "StorageTest", "TimestampsTest", "UnicityTest", "paginate",
+    "ReadForUpdateTest", "SortingTest", "StorageTest", "TimestampsTest", "UnicityTest", "paginate",
     "pagination_rules",
 ]
 
 
 class StorageTest(BackendTest, BackendDownTest, CRUDTest, ParentScopingTest, TimestampsTest,
                   ForcedTimestampsTest, DeletedRecordsTest, FiltersTest, SortingTest,
-                  PaginationTest, UnicityTest):
+                  PaginationTest, UnicityTest, ReadForUpdateTest):
     """The whole storage conformance suite."""

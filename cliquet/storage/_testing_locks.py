@@ -1,0 +1,164 @@
+"""Conformance tests of records read for update (``get_for_update``)."""
+import contextlib
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import transaction
+
+from cliquet.storage import StorageBase
+from cliquet.storage._testing_base import BaseStorageTest
+from cliquet.storage._undo import UndoLog
+from cliquet.storage.exceptions import RecordNotFoundError
+
+# How long a holder keeps a record before writing it: a reader that did not
+# wait for the holder reads the record as it was before.
+_HOLD_SECONDS = 0.3
+
+
+class ReadForUpdateTest(BaseStorageTest):
+    """A record id read for update is held until the request transaction ends.
+
+    A request transaction is a zope ``transaction`` joined by an
+    :class:`~cliquet.storage._undo.UndoLog`, as ``transaction_per_request``
+    makes every request's. Backends keeping the default
+    :meth:`StorageBase.get_for_update` (which holds nothing) skip the tests of
+    holding.
+    """
+
+    def request_storage(self):
+        """The backend as requests use it (``transaction_per_request`` on).
+
+        It must share its records with ``self.storage``: a backend whose every
+        instance has records of its own returns ``self.storage`` instead.
+        """
+        return self.load_storage({**self.settings, "transaction_per_request": True})
+
+    @contextlib.contextmanager
+    def request_transaction(self):
+        """A request transaction of the current thread, committed at the end."""
+        with transaction.manager as current:
+            UndoLog(transaction.manager).join(current)
+            yield current
+
+    def skip_unless_holding(self):
+        if type(self.storage).get_for_update is StorageBase.get_for_update:
+            pytest.skip("This backend holds nothing (the default get_for_update)")
+
+    def in_threads(self, *functions):
+        """Run the functions in threads of their own; their results, in order."""
+        with ThreadPoolExecutor(max_workers=len(functions)) as pool:
+            futures = [pool.submit(function) for function in functions]
+            return [future.result(timeout=30) for future in futures]
+
+    def test_get_for_update_reads_as_get(self):
+        record = self.create_record({"a": {"b": [1]}})
+        assert self.storage.get_for_update(object_id=record["id"], **self.kw) == record
+        with pytest.raises(RecordNotFoundError):
+            self.storage.get_for_update(object_id="missing", **self.kw)
+        storage = self.request_storage()
+        with self.request_transaction():
+            assert storage.get_for_update(object_id=record["id"], **self.kw) == record
+            with pytest.raises(RecordNotFoundError):
+                storage.get_for_update(object_id="missing", **self.kw)
+
+    def test_a_held_record_is_read_once_its_holder_committed(self):
+        self.skip_unless_holding()
+        storage = self.request_storage()
+        record_id = self.create_record({"n": 0})["id"]
+        held = threading.Event()
+
+        def holder():
+            with self.request_transaction():
+                assert storage.get_for_update(object_id=record_id, **self.kw)["n"] == 0
+                held.set()
+                time.sleep(_HOLD_SECONDS)
+                storage.update(object_id=record_id, record={"n": 1}, **self.kw)
+
+        def reader():
+            held.wait(10)
+            with self.request_transaction():
+                return storage.get_for_update(object_id=record_id, **self.kw)["n"]
+
+        assert self.in_threads(holder, reader)[1] == 1
+
+    def test_an_aborted_holder_releases_the_record_as_it_was(self):
+        self.skip_unless_holding()
+        storage = self.request_storage()
+        record_id = self.create_record({"n": 0})["id"]
+        held = threading.Event()
+
+        def holder():
+            with pytest.raises(ZeroDivisionError), self.request_transaction():
+                storage.get_for_update(object_id=record_id, **self.kw)
+                storage.update(object_id=record_id, record={"n": 1}, **self.kw)
+                held.set()
+                time.sleep(_HOLD_SECONDS)
+                1 / 0  # noqa: B018
+
+        def reader():
+            held.wait(10)
+            with self.request_transaction():
+                return storage.get_for_update(object_id=record_id, **self.kw)["n"]
+
+        assert self.in_threads(holder, reader)[1] == 0  # undone before released
+
+    def test_an_id_without_record_is_held_too(self):
+        self.skip_unless_holding()
+        storage = self.request_storage()
+        held = threading.Event()
+
+        def holder():
+            with self.request_transaction():
+                with pytest.raises(RecordNotFoundError):
+                    storage.get_for_update(object_id="new", **self.kw)
+                held.set()
+                time.sleep(_HOLD_SECONDS)
+                storage.create(record={"id": "new", "n": 1}, **self.kw)
+
+        def reader():
+            held.wait(10)
+            with self.request_transaction():
+                return storage.get_for_update(object_id="new", **self.kw)["n"]
+
+        assert self.in_threads(holder, reader)[1] == 1
+
+    def test_a_transaction_reads_its_held_record_again_without_waiting(self):
+        self.skip_unless_holding()
+        storage = self.request_storage()
+        record_id = self.create_record({"n": 0})["id"]
+        with self.request_transaction():
+            storage.get_for_update(object_id=record_id, **self.kw)
+            storage.update(object_id=record_id, record={"n": 1}, **self.kw)
+            started = time.monotonic()
+            assert storage.get_for_update(object_id=record_id, **self.kw)["n"] == 1
+            assert time.monotonic() - started < 1
+
+    def test_other_records_and_reads_outside_a_transaction_do_not_wait(self):
+        self.skip_unless_holding()
+        storage = self.request_storage()
+        record_id = self.create_record({"n": 0})["id"]
+        other_id = self.create_record({"n": 0})["id"]
+        held, done = threading.Event(), threading.Event()
+
+        def holder():
+            with self.request_transaction():
+                storage.get_for_update(object_id=record_id, **self.kw)
+                held.set()
+                done.wait(10)
+
+        def others():
+            held.wait(10)
+            try:
+                started = time.monotonic()
+                with self.request_transaction():
+                    storage.get_for_update(object_id=other_id, **self.kw)
+                    with pytest.raises(RecordNotFoundError):  # same id, other parent
+                        storage.get_for_update(object_id=record_id, **self.other_parent)
+                self.storage.get_for_update(object_id=record_id, **self.kw)  # no transaction
+                return time.monotonic() - started
+            finally:
+                done.set()
+
+        assert self.in_threads(holder, others)[1] < 1
