@@ -7,7 +7,9 @@ import copy
 
 from pyramid.security import NO_PERMISSION_REQUIRED
 
+from cliquet._validation import MAX_JSON_DEPTH, MAX_TIMESTAMP, MIN_TIMESTAMP
 from cliquet.errors import ERRORS
+from cliquet.resource._preconditions import MAX_HEADER_LENGTH
 
 TIMESTAMP_PATTERN = r'^"-?[0-9]+"$'
 
@@ -92,13 +94,14 @@ PARAMETERS = {
     "If-Match": {
         "name": "If-Match", "in": "header",
         "description": "Answer 412 if the current timestamp is more recent than this ETag.",
-        "schema": {"type": "string", "pattern": TIMESTAMP_PATTERN},
+        "schema": {"type": "string", "pattern": TIMESTAMP_PATTERN, "maxLength": MAX_HEADER_LENGTH},
     },
     "If-None-Match": {
         "name": "If-None-Match", "in": "header",
         "description": "Answer 304 if the current timestamp is not more recent than this "
                        "ETag; `*` answers 412 if the record exists.",
-        "schema": {"type": "string", "pattern": r'^("-?[0-9]+"|\*)$'},
+        "schema": {"type": "string", "pattern": r'^("-?[0-9]+"|\*)$',
+                   "maxLength": MAX_HEADER_LENGTH},
     },
     "If-None-Match-Any": {
         "name": "If-None-Match", "in": "header",
@@ -108,7 +111,10 @@ PARAMETERS = {
 }
 
 _ERROR_RESPONSES = {
-    400: ("BadRequest", "Invalid parameters (errno 107): querystring, headers or body."),
+    400: ("BadRequest", "Invalid parameters (errno 107): querystring, headers or body; also "
+                        f"a body nested deeper than {MAX_JSON_DEPTH} levels, holding a NUL "
+                        "character, unreadable, or a `last_modified` outside "
+                        f"{MIN_TIMESTAMP}..{MAX_TIMESTAMP}."),
     401: ("Unauthorized", "Authentication is required (errno 104)."),
     403: ("Forbidden", "The user cannot access this resource (errno 121)."),
     404: ("NotFound", "Unknown record (errno 110) or URL (errno 111)."),
