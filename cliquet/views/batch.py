@@ -101,6 +101,10 @@ def post_batch(request):
             except httpexceptions.HTTPException as error:
                 response = error
             response = _json_error(response)
+            if getattr(subrequest, "backend_refused", False):
+                # The database refused a value (a 400) and lost the transaction:
+                # the batch ends with that error, rolled back, as on a 5xx.
+                raise response
             if int(response.status_code) >= 400:
                 restore_resource_events(request, events)
             duration = int((time.perf_counter() - started) * 1000)

@@ -191,6 +191,8 @@ def service_unavailable(response, request):
     if refused is not None:
         name, description = refused
         logger.info(f"Backend refused a value: {original}")
+        # Its transaction is lost: a batch stops there (views/batch.py).
+        request.backend_refused = True
         location = "body"
         if request.method == "DELETE" and name:  # a record DELETE's ?last_modified=
             location, name = "querystring", name.rsplit(".", 1)[-1]

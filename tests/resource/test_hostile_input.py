@@ -261,3 +261,14 @@ def test_postgresql_data_error_is_a_400(app, alice, postgresql_only, monkeypatch
                              status=400)
     assert _invalid(response, None).startswith("Invalid value: ")
     assert "Retry-After" not in response.headers
+
+
+def test_a_postgresql_refusal_in_a_batch_ends_it_with_that_400(app, alice, postgresql_only,
+                                                                monkeypatch):
+    monkeypatch.setattr(UserResource, "_raise_400_if_timestamp_taken", lambda *a: None)
+    post = {"method": "POST", "path": "/blobs", "body": {"data": {"last_modified": 5}}}
+    body = {"requests": [post, post, {"path": "/blobs"}]}
+    response = app.post_json("/v1/batch", body, headers=alice, status=400)
+    assert "Another record" in _invalid(response, "data.last_modified")
+    assert "Retry-After" not in response.headers
+    assert app.get("/v1/blobs", headers=alice).json["data"] == []  # rolled back
