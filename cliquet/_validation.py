@@ -4,11 +4,13 @@ Limits of request bodies (PROTOCOL.md, "Limits"; docs/protocol.rst):
 
 * :data:`MAX_JSON_DEPTH`: nesting depth of a JSON body (objects and arrays);
 * no NUL character (``\\u0000``) in any string or key: PostgreSQL cannot store
-  it, so no backend accepts it;
+  it, so no backend accepts it; nor an unpaired surrogate (``\\udc00``), which
+  is no Unicode character (no UTF-8 encoding);
 * a client ``last_modified`` is an integer of epoch milliseconds between
   :data:`MIN_TIMESTAMP` and :data:`MAX_TIMESTAMP`.
 """
 import json as classic_json
+import re
 
 import colander
 
@@ -28,7 +30,9 @@ MAX_TIMESTAMP = 253402300799999
 
 _TOO_DEEP = f"Invalid JSON request body: nested deeper than {MAX_JSON_DEPTH} levels"
 _NUL_ESCAPE = b"\\u0000"
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _NUL = "\x00"
+_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 
 
 def _dotted(path) -> str | None:
@@ -55,48 +59,59 @@ def _too_deep(value) -> bool:
     return False
 
 
+def _character_problem(text: str) -> str | None:
+    """What no backend can store in ``text``: a NUL character or an unpaired surrogate."""
+    match = _BAD_CHARACTER.search(text)
+    if match is None:
+        return None
+    if match.group() == _NUL:
+        return "a NUL character (\\u0000)"
+    return f"an unpaired surrogate (\\u{ord(match.group()):04x})"
+
+
 def json_problem(body: bytes, value) -> tuple[str | None, str] | None:
     """What makes the parsed JSON ``value`` of ``body`` unacceptable, if anything.
 
     :returns: ``(name, description)``: a body nested deeper than
         :data:`MAX_JSON_DEPTH` (name ``None``), or a string or key holding a
-        NUL character (name: the dotted path of the value); ``None`` when fine.
+        NUL character or an unpaired surrogate (name: the dotted path of the
+        value); ``None`` when fine.
 
     The parsed value is walked only when the raw body makes it possible (more
-    brackets than the depth limit, or a ``\\u0000`` escape): the common body is
-    checked by byte scans; a batch of 25 records is walked in ~50 µs.
+    brackets than the depth limit, a ``\\u0000`` or ``\\udxxx`` escape): the
+    common body is checked by byte scans; a batch of 25 records is walked in
+    ~50 µs.
     """
     if not isinstance(body, bytes | bytearray):
         body = str(body).encode("utf-8", "surrogatepass")
-    if _NUL_ESCAPE not in body:
+    if _NUL_ESCAPE not in body and _SURROGATE_ESCAPE.search(body) is None:
         deep = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH
         return (None, _TOO_DEEP) if deep and _too_deep(value) else None
-    # A NUL may be there (or ``\\u0000`` escaped): find it, and its path.
+    # A character no backend stores may be there: find it, and its path.
     stack = [(value, 1, ())]
     while stack:
         item, depth, path = stack.pop()
         if depth > MAX_JSON_DEPTH:
             return None, _TOO_DEEP
-        if isinstance(item, dict):
+        if isinstance(item, str):
+            problem = _character_problem(item)
+            if problem is not None:
+                name = _dotted(path)
+                if name is None:
+                    return None, f"Invalid JSON request body: {problem} is not allowed"
+                return name, f"{name} holds {problem}, not allowed"
+        elif isinstance(item, dict):
             for key, child in item.items():
-                if _NUL in key:
+                problem = _character_problem(key)
+                if problem is not None:
                     name = _dotted(path)
-                    return name, (f"{name or 'body'} has a key holding a NUL character "
-                                  f"(\\u0000), not allowed: {key!r}")
-                if isinstance(child, dict | list):
-                    stack.append((child, depth + 1, (*path, key)))
-                elif isinstance(child, str) and _NUL in child:
-                    name = _dotted((*path, key))
-                    return name, f"{name} holds a NUL character (\\u0000), not allowed"
+                    if name is None:
+                        return None, (f"Invalid JSON request body: a key holding {problem} "
+                                      "is not allowed")
+                    return name, f"{name} has a key holding {problem}, not allowed"
+                stack.append((child, depth + 1, (*path, key)))
         elif isinstance(item, list):
-            for index, child in enumerate(item):
-                if isinstance(child, dict | list):
-                    stack.append((child, depth + 1, (*path, index)))
-                elif isinstance(child, str) and _NUL in child:
-                    name = _dotted((*path, index))
-                    return name, f"{name} holds a NUL character (\\u0000), not allowed"
-        elif isinstance(item, str) and _NUL in item:
-            return None, "Invalid JSON request body: NUL character (\\u0000) not allowed"
+            stack.extend((child, depth + 1, (*path, index)) for index, child in enumerate(item))
     return None
 
 

@@ -272,3 +272,29 @@ def test_a_postgresql_refusal_in_a_batch_ends_it_with_that_400(app, alice, postg
     assert "Another record" in _invalid(response, "data.last_modified")
     assert "Retry-After" not in response.headers
     assert app.get("/v1/blobs", headers=alice).json["data"] == []  # rolled back
+
+
+# Unpaired surrogates: no UTF-8 encoding, so no backend can store them.
+
+@pytest.mark.parametrize("url, body, name", [
+    ("/v1/blobs", '{"data": {"title": "\\udcff"}}', None),  # refused by the JSON parser
+    ("/v1/batch", '{"requests": [{"method": "POST", "path": "/blobs",'
+                  ' "body": {"data": {"title": "\\udcff"}}}]}', "requests.0.body.data.title"),
+    ("/v1/batch", '{"requests": [{"path": "/\\ud800"}]}', "requests.0.path"),
+    ("/v1/batch", '{"requests": [{"path": "/blobs", "headers": {"\\udfff": "x"}}]}',
+     "requests.0.headers"),
+])
+def test_an_unpaired_surrogate_is_refused(app, alice, url, body, name):
+    response = _send(app, "POST", url, body, alice, 400)
+    _invalid(response, name)
+    assert app.get("/v1/blobs", headers=alice).json["data"] == []
+
+
+def test_a_surrogate_pair_is_a_character(app, alice):
+    created = _send(app, "POST", "/v1/blobs", '{"data": {"title": "\\ud83c\\udf44"}}', alice,
+                    201).json["data"]
+    assert created["title"] == "\U0001F344"
+    body = ('{"requests": [{"method": "POST", "path": "/blobs",'
+            ' "body": {"data": {"t": "\\ud83c\\udf44"}}}]}')
+    responses = _send(app, "POST", "/v1/batch", body, alice, 200).json["responses"]
+    assert responses[0]["body"]["data"]["t"] == "\U0001F344"
