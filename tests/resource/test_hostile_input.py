@@ -298,3 +298,14 @@ def test_a_surrogate_pair_is_a_character(app, alice):
             ' "body": {"data": {"t": "\\ud83c\\udf44"}}}]}')
     responses = _send(app, "POST", "/v1/batch", body, alice, 200).json["responses"]
     assert responses[0]["body"]["data"]["t"] == "\U0001F344"
+
+
+def test_a_delete_timestamp_of_another_tombstone_is_a_400_on_postgresql(app, alice,
+                                                                         postgresql_only):
+    first = app.post_json("/v1/blobs", {"data": {"last_modified": 10}}, headers=alice).json
+    second = app.post_json("/v1/blobs", {"data": {"last_modified": 11}}, headers=alice).json
+    app.delete(f"/v1/blobs/{first['data']['id']}?last_modified=20", headers=alice)
+    response = app.delete(f"/v1/blobs/{second['data']['id']}?last_modified=20", headers=alice,
+                          status=400)
+    _invalid(response, "last_modified", "querystring")
+    assert "Retry-After" not in response.headers
