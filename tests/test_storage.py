@@ -82,9 +82,6 @@ class MemoryBasedStorageTest(StorageTest):
 class TestMemoryStorage(MemoryBasedStorageTest):
     backend = memory
 
-    def request_storage(self):
-        return self.storage  # every instance has records of its own
-
     def test_waiting_for_a_waiter_of_ours_is_a_deadlock_raised_at_once(self):
         for record_id in ("x", "y"):
             self.create_record({"id": record_id})

@@ -27,13 +27,43 @@ class ReadForUpdateTest(BaseStorageTest):
     holding.
     """
 
-    def request_storage(self):
-        """The backend as requests use it (``transaction_per_request`` on).
+    _request_storage = None
 
-        It must share its records with ``self.storage``: a backend whose every
-        instance has records of its own returns ``self.storage`` instead.
+    def request_storage(self):
+        """The backend as requests use it (``transaction_per_request`` on),
+        sharing its records with ``self.storage``.
+
+        An instance loaded with that setting, unless the records written by
+        ``self.storage`` are not found there (every instance of a memory-like
+        backend has records of its own): ``self.storage`` then.
         """
-        return self.load_storage({**self.settings, "transaction_per_request": True})
+        if self._request_storage is None:
+            storage = self.load_storage({**self.settings, "transaction_per_request": True})
+            probe = {"collection_id": "__probe__", "parent_id": "__probe__"}
+            record = self.storage.create(record={}, **probe)
+            try:
+                with self.request_transaction():
+                    storage.get(object_id=record["id"], **probe)
+            except RecordNotFoundError:
+                self._close(storage)
+                storage = self.storage
+            finally:
+                self.storage.delete(object_id=record["id"], with_deleted=False, **probe)
+            self._request_storage = storage
+        return self._request_storage
+
+    def teardown_method(self, method=None):
+        super().teardown_method(method)
+        storage, self._request_storage = self._request_storage, None
+        if storage is not None and storage is not self.storage:
+            self._close(storage)
+
+    @staticmethod
+    def _close(storage):
+        """Close the pool of a backend that has one (PostgreSQL)."""
+        close = getattr(getattr(storage, "client", None), "close", None)
+        if close is not None:
+            close()
 
     @contextlib.contextmanager
     def request_transaction(self):
