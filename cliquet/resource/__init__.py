@@ -178,19 +178,22 @@ class UserResource(EndpointsMixin):
         self._raise_400_if_timestamp_taken(new)
         return new
 
-    def _raise_400_if_timestamp_taken(self, record):
-        """A client ``last_modified`` not newer than the collection timestamp may
-        be another record's (or tombstone's): 400 on every backend, as PostgreSQL
-        refuses it. One lookup, only for such a value (Issue #16).
+    def _raise_400_if_timestamp_taken(self, record, value=None, location="body", name=None):
+        """A client ``last_modified`` (``value``, else the record's) not newer than
+        the collection timestamp may be another record's (or tombstone's): 400
+        on every backend, as PostgreSQL refuses it. One lookup, only for such a
+        value (Issue #16).
         """
         model = self.model
-        value = record.get(model.modified_field)
+        if value is None:
+            value = record.get(model.modified_field)
         if not isinstance(value, int) or value > self.model.timestamp():
             return
         filters = [Filter(model.modified_field, value, COMPARISON.EQ)]
         found, _ = model.get_records(filters=filters, limit=2, include_deleted=True)
         if any(other.get(model.id_field) != record.get(model.id_field) for other in found):
-            raise_invalid(self.request, name=f"data.{model.modified_field}",
+            raise_invalid(self.request, location=location,
+                          name=name or f"data.{model.modified_field}",
                           description=f"Another record of the collection has this "
                                       f"{model.modified_field}")
 

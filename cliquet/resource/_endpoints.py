@@ -210,4 +210,6 @@ class EndpointsMixin:
                           description=f"Invalid value for {unquoted}")
         if last_modified <= record[self.model.modified_field]:
             return None
+        self._raise_400_if_timestamp_taken(record, value=last_modified, location="querystring",
+                                           name=self.model.modified_field)
         return last_modified

@@ -297,8 +297,7 @@ def test_a_surrogate_pair_is_a_character(app, alice):
     assert responses[0]["body"]["data"]["t"] == "\U0001F344"
 
 
-@postgresql_only
-def test_a_delete_timestamp_of_another_tombstone_is_a_400_on_postgresql(app, alice):
+def test_a_delete_timestamp_of_another_tombstone_is_a_400(app, alice):
     first = app.post_json("/v1/blobs", {"data": {"last_modified": 10}}, headers=alice).json
     second = app.post_json("/v1/blobs", {"data": {"last_modified": 11}}, headers=alice).json
     app.delete(f"/v1/blobs/{first['data']['id']}?last_modified=20", headers=alice)
