@@ -160,10 +160,11 @@ class ShareableModel(Model):
         return self._write_permissions(updated, permissions)
 
     def delete_record(self, record_id, parent_id=None, last_modified=None) -> dict:
-        """Delete the record ``record_id`` (the record, as 3.1 named it) and its ACEs."""
-        tombstone = super().delete_record(record_id, parent_id, last_modified)
+        """Delete the record and its ACEs (3.1 named the record parameter ``record_id``)."""
+        record = record_id
+        tombstone = super().delete_record(record, parent_id, last_modified)
         self.permission.delete_object_permissions(
-            self.get_permission_object_id(record_id[self.id_field]))
+            self.get_permission_object_id(record[self.id_field]))
         return tombstone
 
     def delete_records(self, filters=None, parent_id=None) -> list:
