@@ -61,6 +61,8 @@ DEFAULT_SETTINGS = {
     "statsd_prefix": "cliquet",
     "statsd_url": None,
     "storage_backend": "",
+    "storage_lock_timeout": 10,
+    "storage_lock_ttl": 10,
     "storage_max_fetch_size": 10000,
     "storage_pool_size": 25,
     "storage_url": "",

@@ -57,6 +57,10 @@ class Client:
                                    content_type="application/json")
         return response.status_code, (response.json if response.body else None)
 
+    def etag(self, path):
+        """The ``ETag`` of a GET of ``path``."""
+        return webtest.TestApp(self.wsgi_app).get(path, headers=ALICE).headers["ETag"]
+
 
 class HTTPClient:
     """Requests to a real server."""
@@ -177,6 +181,33 @@ def test_creating_put_with_if_none_match_star(client):
         results = together(*[(client.request, "PUT", url, {"data": {"by": who}}, star)
                              for who in "ab"])
         assert sorted(status for status, _ in results) == [201, 412], results
+
+
+def test_collection_writes_with_the_same_if_match(client):
+    """POSTs, and a collection DELETE, sent with the collection's ETag: one lands."""
+    for round_ in range(PAIR_ROUNDS // 3):
+        create(client)
+        if_match = {"If-Match": client.etag("/v1/blobs")}
+        calls = [(client.request, "POST", "/v1/blobs", {"data": {"by": who}}, if_match)
+                 for who in "abc"]
+        if round_ % 2:
+            calls.append((client.request, "DELETE", "/v1/blobs", None, if_match))
+        statuses = [status for status, _ in together(*calls)]
+        landed = [status for status in statuses if status != 412]
+        assert len(landed) == 1 and landed[0] in (200, 201), statuses
+
+
+def test_one_of_concurrent_writers_of_the_same_old_timestamp_wins(client):
+    """Client ``last_modified`` values are unique in a collection, raced or not."""
+    for _ in range(PAIR_ROUNDS // 3):
+        first = create(client)
+        create(client)
+        value = first["last_modified"] - 1
+        results = together(*[(client.request, "POST", "/v1/blobs",
+                              {"data": {"by": who, "last_modified": value}})
+                             for who in "abcd"])
+        statuses = sorted(status for status, _ in results)
+        assert statuses == [201, 400, 400, 400], results
 
 
 def increment(client, url, rounds):

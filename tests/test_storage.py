@@ -130,6 +130,65 @@ class TestMemoryStorage(MemoryBasedStorageTest):
         with self.request_transaction():  # released by both
             self.storage.get_for_update(object_id=record_id, **self.kw)
 
+    def test_a_collection_held_too_long_makes_its_writers_fail(self):
+        self.storage._record_locks.timeout = 0.2
+        held, done = threading.Event(), threading.Event()
+
+        def holder():
+            with self.request_transaction():
+                self.storage.collection_timestamp_for_update(**self.kw)
+                held.set()
+                done.wait(5)
+
+        def writer():
+            held.wait(5)
+            try:
+                with pytest.raises(BackendError, match="Collection .* held for too long"), \
+                        self.request_transaction():
+                    self.storage.create(record={}, **self.kw)
+                with pytest.raises(BackendError, match="held for too long"):  # no transaction
+                    self.storage.create(record={}, **self.kw)
+            finally:
+                done.set()
+
+        self.in_threads(holder, writer)
+        assert self.get_all() == ([], 0)
+
+    def test_a_record_holder_writing_to_a_collection_held_by_its_waiter_is_a_deadlock(self):
+        record_id = self.create_record()["id"]
+        record_held, collection_held = threading.Event(), threading.Event()
+        outcomes = {}
+
+        def record_holder():
+            try:
+                with self.request_transaction():
+                    self.storage.get_for_update(object_id=record_id, **self.kw)
+                    record_held.set()
+                    collection_held.wait(5)
+                    time.sleep(0.2)  # the other one waits for the record first
+                    self.storage.update(object_id=record_id, record={"n": 1}, **self.kw)
+                outcomes["record"] = "committed"
+            except BackendError as error:
+                outcomes["record"] = str(error)
+
+        def collection_holder():
+            record_held.wait(5)
+            with self.request_transaction():
+                self.storage.collection_timestamp_for_update(**self.kw)
+                collection_held.set()
+                self.storage.get_for_update(object_id=record_id, **self.kw)
+            outcomes["collection"] = "committed"
+
+        started = time.monotonic()
+        self.in_threads(record_holder, collection_holder)
+        assert outcomes == {"record": "Deadlock on collection ('test', '1234')",
+                            "collection": "committed"}
+        assert time.monotonic() - started < 2
+
+    def test_lock_timeout_is_a_setting(self):
+        storage = memory.load_from_config(Configurator(settings={"storage_lock_timeout": "2.5"}))
+        assert storage.lock_timeout == storage._record_locks.timeout == 2.5
+
     def test_a_record_left_held_by_an_ended_transaction_is_taken_over(self):
         record_id = self.create_record()["id"]
         log = UndoLog(transaction.manager)
@@ -245,15 +304,34 @@ class TestRedisStorage(MemoryBasedStorageTest):
         assert client.get(key) == b"another process"  # not released by us
         client.delete(key)
 
-    def test_a_lock_key_held_longer_than_its_time_to_live_fails_the_waiter(self):
+    def test_a_lock_key_held_longer_than_the_lock_timeout_fails_the_waiter(self):
         client = self.storage._client
         record_id = self.create_record()["id"]
         client.set(f"test.1234.{record_id}.lock", "stuck", px=10_000)
-        self.storage.lock_ttl = 0.1
-        started = time.monotonic()
-        with pytest.raises(BackendError, match="held for too long"), self.request_transaction():
-            self.storage.get_for_update(object_id=record_id, **self.kw)
-        assert 1 <= time.monotonic() - started < 3
+        client.set("test.1234.lock", "stuck", px=10_000)
+        self.storage.lock_timeout = 0.3
+        for write in (lambda: self.storage.get_for_update(object_id=record_id, **self.kw),
+                      lambda: self.storage.create(record={}, **self.kw),
+                      lambda: self.storage.delete(object_id=record_id, **self.kw)):
+            started = time.monotonic()
+            with pytest.raises(BackendError, match="held for too long"), \
+                    self.request_transaction():
+                write()
+            assert 0.3 <= time.monotonic() - started < 2
+        client.delete("test.1234.lock")
+        assert self.get_all()[1] == 1  # nothing written
+
+    def test_lock_settings(self):
+        storage = redis.load_from_config(Configurator(settings={
+            "storage_url": servers.redis_url(), "storage_lock_ttl": "3",
+            "storage_lock_timeout": "1.5"}))
+        assert (storage.lock_ttl, storage.lock_timeout) == (3, 1.5)
+        record_id = self.create_record()["id"]
+        with self.request_transaction():
+            storage.get_for_update(object_id=record_id, **self.kw)
+            storage.collection_timestamp_for_update(**self.kw)
+            for key in (f"test.1234.{record_id}.lock", "test.1234.lock"):
+                assert 2000 < self.storage._client.pttl(key) <= 3000
 
     def test_a_subclass_reading_its_own_way_holds_the_record_too(self):
         reads = []

@@ -108,6 +108,7 @@ class UserResource(EndpointsMixin):
             self.model.for_update = True
         bind_request_context(collection_id=self.model.collection_id)
         self._timestamp = None
+        self._collection_held = False
         if request.method not in ("GET", "HEAD") and \
                 has_subscribers(registry, ACTIONS.UPDATE):
             self.timestamp  # noqa: B018 -- events of writes carry the one before the change
@@ -127,6 +128,16 @@ class UserResource(EndpointsMixin):
     @timestamp.setter
     def timestamp(self, value: int) -> None:
         self._timestamp = value
+
+    def _held_timestamp(self) -> int:
+        """The collection timestamp, the collection held until the request's
+        transaction ends: no other request writes to it meanwhile, so that a
+        check made on it holds when this request writes (Issue #16)."""
+        if not self._collection_held:
+            self._timestamp = self.model.timestamp(for_update=True)
+            self._collection_held = True
+            bind_request_context(collection_timestamp=self._timestamp)
+        return self._timestamp
 
     @property
     def _schema(self) -> _SchemaInfo:
@@ -181,13 +192,13 @@ class UserResource(EndpointsMixin):
     def _raise_400_if_timestamp_taken(self, record, value=None, location="body", name=None):
         """A client ``last_modified`` (``value``, else the record's) not newer than
         the collection timestamp may be another record's (or tombstone's): 400
-        on every backend, as PostgreSQL refuses it. One lookup, only for such a
-        value (Issue #16).
+        on every backend, as PostgreSQL refuses it. The collection is held from
+        this check to the write; one lookup, only for such a value (Issue #16).
         """
         model = self.model
         if value is None:
             value = record.get(model.modified_field)
-        if not isinstance(value, int) or value > self.model.timestamp():
+        if not isinstance(value, int) or value > self._held_timestamp():
             return
         filters = [Filter(model.modified_field, value, COMPARISON.EQ)]
         found, _ = model.get_records(filters=filters, limit=2, include_deleted=True)
@@ -344,7 +355,12 @@ class UserResource(EndpointsMixin):
             if_match = None  # the record exists: 412 whatever If-Match says
         else:
             if_match = self._if_match()
-        current = self.timestamp if record is None else record[model.modified_field]
+        if record is not None:
+            current = record[model.modified_field]
+        elif self.request.method in ("GET", "HEAD"):
+            current = self.timestamp
+        else:  # a collection write: checked and applied on the collection held
+            current = self._held_timestamp()
         if _preconditions.precondition_failed(if_match, if_none_match_any, current, record,
                                               model.deleted_field):
             existing = None

@@ -36,10 +36,20 @@ class Model:
     def _parent(self, parent_id):
         return self.parent_id if parent_id is None else parent_id
 
-    def timestamp(self, parent_id=None) -> int:
-        """Current timestamp of the collection (created when missing)."""
-        return self.storage.collection_timestamp(
-            collection_id=self.collection_id, parent_id=self._parent(parent_id), auth=self.auth)
+    def timestamp(self, parent_id=None, for_update: bool = False) -> int:
+        """Current timestamp of the collection (created when missing).
+
+        :param for_update: read it with the storage's
+            ``collection_timestamp_for_update``: the collection is held until
+            the request's transaction ends (writes of other requests wait).
+        """
+        storage = self.storage
+        read = storage.collection_timestamp
+        if for_update:
+            # A backend written for Cliquet 3.1 may lack it: a plain read then.
+            read = getattr(storage, "collection_timestamp_for_update", read)
+        return read(collection_id=self.collection_id, parent_id=self._parent(parent_id),
+                    auth=self.auth)
 
     def get_records(self, filters=None, sorting=None, pagination_rules=None, limit=None,
                     include_deleted=False, parent_id=None) -> tuple[list, int]:

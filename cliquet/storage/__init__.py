@@ -106,6 +106,22 @@ class StorageBase:
         return self.get(collection_id, parent_id, object_id, id_field=id_field,
                         modified_field=modified_field, auth=auth)
 
+    def collection_timestamp_for_update(self, collection_id: str, parent_id: str,
+                                        auth=None) -> int:
+        """Return :meth:`collection_timestamp`, the collection held "for update".
+
+        Within a request transaction, the collection is held until that
+        transaction ends: writes of other requests to it wait until then, and
+        the timestamp returned stays the collection's until this request
+        writes. Resources hold it to check a precondition on the collection
+        timestamp (``If-Match`` on a collection endpoint) in one step with the
+        write, and to keep a client-sent ``last_modified`` unique. Outside a
+        request transaction nothing is held. New in 3.2.
+
+        This default holds nothing and returns :meth:`collection_timestamp`.
+        """
+        return self.collection_timestamp(collection_id, parent_id, auth=auth)
+
     def update(self, collection_id: str, parent_id: str, object_id: str,
                object: dict, unique_fields=None, id_field: str = DEFAULT_ID_FIELD,
                modified_field: str = DEFAULT_MODIFIED_FIELD, auth=None) -> dict:

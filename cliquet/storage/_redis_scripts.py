@@ -16,6 +16,11 @@ local function next_timestamp(previous, forced, now)
   if forced > previous then return forced end
   return previous + 1
 end
+-- Whether a request transaction other than the one of token holds the collection.
+local function held(lock, token)
+  local holder = redis.call('GET', lock)
+  return holder and holder ~= token
+end
 local function changed(raw, expected)
   return expected ~= 'skip' and (raw or '') ~= expected
 end
@@ -49,13 +54,15 @@ if ARGV[2] == '1' then tombstones = load(KEYS[3], '.deleted') end
 return {redis.call('GET', KEYS[1]) or '', load(KEYS[2], '.records'), tombstones}
 """
 
-# KEYS: timestamp, records set, record key, deleted set, tombstone key.
+# KEYS: timestamp, records set, record key, deleted set, tombstone key, collection lock.
 # ARGV: now, forced timestamp or '', expected timestamp or 'skip', id,
 #       JSON head ('{"last_modified":'), rest of the record JSON after '{', mode,
-#       return previous values ('1'/'0').
+#       return previous values ('1'/'0'), token of the writer's transaction or ''.
 # Mode 'create' refuses an existing id ({'exists', json}) and removes the tombstone.
-# Returns {'ok', stamp, previous record, previous tombstone} (false if none or not asked).
+# Returns {'held', ''} while another transaction holds the collection, else
+# {'ok', stamp, previous record, previous tombstone} (false if none or not asked).
 WRITE = _NEXT_TIMESTAMP + """
+if held(KEYS[6], ARGV[9]) then return {'held', ''} end
 local raw = redis.call('GET', KEYS[1])
 local wrong = wrong_set(KEYS[2], KEYS[4])
 if wrong then return redis.error_reply('WRONGTYPE ' .. wrong .. ' is not a set') end
@@ -81,13 +88,16 @@ redis.call('SET', KEYS[1], string.format('%.0f', current))
 return {'ok', stamp, previous[1], previous[2]}
 """
 
-# KEYS: timestamp, records set, deleted set.
+# KEYS: timestamp, records set, deleted set, collection lock.
 # ARGV: now, expected timestamp or 'skip', key prefix, forced timestamp or '',
 #       keep tombstones ('1'/'0'), JSON of the id, modified and deleted field names,
-#       return previous values ('1'/'0'), then pairs (id, JSON of the id).
-# Returns {'ok', id1, stamp1, previous record1, previous tombstone1, ...} for the ids
+#       return previous values ('1'/'0'), token of the writer's transaction or '',
+#       then pairs (id, JSON of the id).
+# Returns {'held'} while another transaction holds the collection, else
+# {'ok', id1, stamp1, previous record1, previous tombstone1, ...} for the ids
 # that were live records (previous values false if not asked or none).
 DELETE = _NEXT_TIMESTAMP + """
+if held(KEYS[4], ARGV[10]) then return {'held'} end
 local raw = redis.call('GET', KEYS[1])
 local wrong = wrong_set(KEYS[2], KEYS[3])
 if wrong then return redis.error_reply('WRONGTYPE ' .. wrong .. ' is not a set') end
@@ -96,7 +106,7 @@ local previous = tonumber(raw)
 local now = tonumber(ARGV[1])
 local forced = tonumber(ARGV[4])
 local result = {'ok'}
-for i = 10, #ARGV, 2 do
+for i = 11, #ARGV, 2 do
   local id = ARGV[i]
   if redis.call('SREM', KEYS[2], id) == 1 then
     previous = next_timestamp(previous, forced, now)
@@ -145,14 +155,16 @@ end
 return result
 """
 
-# KEYS: timestamp. ARGV: now, forced timestamp or ''.
-# Returns the timestamp of the write: the forced one, else the new collection timestamp.
+# KEYS: timestamp, collection lock. ARGV: now, forced timestamp or '', token or ''.
+# Returns {'held'} while another transaction holds the collection, else {'ok',
+# the timestamp of the write}: the forced one, else the new collection timestamp.
 BUMP = _NEXT_TIMESTAMP + """
+if held(KEYS[2], ARGV[3]) then return {'held'} end
 local raw = redis.call('GET', KEYS[1])
 local forced = tonumber(ARGV[2])
 local current = next_timestamp(tonumber(raw), forced, tonumber(ARGV[1]))
 redis.call('SET', KEYS[1], current)
-return forced or current
+return {'ok', forced or current}
 """
 
 # Hold a record id for a request transaction (get_for_update).
@@ -165,6 +177,18 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local record = false
   if ARGV[3] == '1' then record = redis.call('GET', KEYS[2]) end
   return {1, record}
+end
+return {0}
+"""
+
+# Hold a collection for a request transaction (collection_timestamp_for_update).
+# KEYS: collection lock, timestamp. ARGV: token of the holder, time to live (ms), now.
+# Returns {1, timestamp} when the collection is now held (its timestamp created
+# if missing), {0} when another holder has it.
+HOLD_COLLECTION = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  redis.call('SET', KEYS[2], ARGV[3], 'NX')
+  return {1, redis.call('GET', KEYS[2])}
 end
 return {0}
 """

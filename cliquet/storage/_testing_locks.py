@@ -192,3 +192,75 @@ class ReadForUpdateTest(BaseStorageTest):
                 done.set()
 
         assert self.in_threads(holder, others)[1] < 1
+
+    def skip_unless_holding_collections(self):
+        if type(self.storage).collection_timestamp_for_update is \
+                StorageBase.collection_timestamp_for_update:
+            pytest.skip("This backend holds no collection "
+                        "(the default collection_timestamp_for_update)")
+
+    def test_collection_timestamp_for_update_reads_as_collection_timestamp(self):
+        self.create_record()
+        expected = self.storage.collection_timestamp(**self.kw)
+        assert self.storage.collection_timestamp_for_update(**self.kw) == expected
+        storage = self.request_storage()
+        with self.request_transaction():
+            assert storage.collection_timestamp_for_update(**self.kw) == expected
+            created = storage.create(record={}, **self.kw)
+            # Read again after a write of the holder: the new timestamp, at once.
+            assert storage.collection_timestamp_for_update(**self.kw) == \
+                created["last_modified"]
+
+    def test_writes_to_a_held_collection_wait_for_its_holder(self):
+        self.skip_unless_holding_collections()
+        storage = self.request_storage()
+        record_id = self.create_record({"n": 0})["id"]
+        held = threading.Event()
+
+        def holder():
+            with self.request_transaction():
+                timestamp = storage.collection_timestamp_for_update(**self.kw)
+                held.set()
+                time.sleep(_HOLD_SECONDS)
+                # Nobody wrote meanwhile: what was checked still holds.
+                assert storage.collection_timestamp(**self.kw) == timestamp
+                return storage.create(record={"by": "holder"}, **self.kw)["last_modified"]
+
+        def writer(write):
+            held.wait(10)
+            with self.request_transaction():
+                return write()["last_modified"]
+
+        holder_stamp, *stamps = self.in_threads(
+            holder,
+            lambda: writer(lambda: storage.create(record={"by": "writer"}, **self.kw)),
+            lambda: writer(lambda: storage.update(object_id=record_id, record={"n": 1},
+                                                  **self.kw)),
+            lambda: writer(lambda: storage.delete_all(**self.kw)[0]))
+        assert all(stamp > holder_stamp for stamp in stamps)
+
+    def test_other_collections_are_not_held(self):
+        self.skip_unless_holding_collections()
+        storage = self.request_storage()
+        self.create_record()  # a collection that has a timestamp: reading it never waits
+        held, done = threading.Event(), threading.Event()
+
+        def holder():
+            with self.request_transaction():
+                storage.collection_timestamp_for_update(**self.kw)
+                held.set()
+                done.wait(10)
+
+        def others():
+            held.wait(10)
+            try:
+                started = time.monotonic()
+                with self.request_transaction():
+                    storage.create(record={}, **self.other_parent)
+                    storage.collection_timestamp_for_update(**self.other_parent)
+                self.storage.collection_timestamp(**self.kw)  # reading does not wait
+                return time.monotonic() - started
+            finally:
+                done.set()
+
+        assert self.in_threads(holder, others)[1] < 1

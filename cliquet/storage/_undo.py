@@ -15,7 +15,9 @@ for the request (records read for update, see
 transaction ends, after the undo actions of an abort.
 """
 import contextvars
+import functools
 import logging
+import uuid
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,11 @@ class UndoLog:
         self._held: dict = {}
         #: The transaction is over: nothing it held is held any more.
         self.closed = False
+
+    @functools.cached_property
+    def token(self) -> str:
+        """A random string naming this transaction in shared locks (Redis keys)."""
+        return uuid.uuid4().hex
 
     def join(self, transaction) -> None:
         """Join ``transaction`` and become the active log of the current context."""

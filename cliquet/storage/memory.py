@@ -7,6 +7,7 @@ strings by code point. A missing field never matches an equality, ``in_`` or
 comparison filter, always matches ``not_``/``exclude_``, and sorts after
 every value in ascending order.
 """
+import contextlib
 import functools
 import operator
 import threading
@@ -235,7 +236,11 @@ def get_unicity_rules(collection_id, parent_id, record, unique_fields, id_field,
 
 
 class RecordLocks:
-    """Record ids held by request transactions of this process (see ``get_for_update``).
+    """Ids held by request transactions of this process.
+
+    Keys are ``(collection_id, parent_id, object_id)`` for a record read for
+    update (``get_for_update``) and ``(collection_id, parent_id)`` for a
+    collection (``collection_timestamp_for_update``).
 
     An id is held by the :class:`~cliquet.storage._undo.UndoLog` of a request
     transaction, which releases it when the transaction ends; a transaction
@@ -257,25 +262,39 @@ class RecordLocks:
         if log.holds((self, key)):
             return
         with self._condition:
-            deadline = None
-            while True:
-                owner = self._owners.get(key)
-                if owner is None or owner.closed:  # closed: released meanwhile, or failed to
-                    break
-                if self._waits_for(owner, log):
-                    raise BackendError(message=f"Deadlock on record {key!r}")
-                if deadline is None:
-                    deadline = time.monotonic() + self.timeout
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise BackendError(message=f"Record {key!r} held for too long")
-                self._waiting[log] = key
-                try:
-                    self._condition.wait(remaining)
-                finally:
-                    del self._waiting[log]
+            self._wait(key, log)
             self._owners[key] = log
         log.hold((self, key), functools.partial(self._release, key, log))
+
+    def held_by_other(self, key, log) -> bool:
+        """Whether a transaction other than the one of ``log`` (maybe ``None``) holds ``key``."""
+        owner = self._owners.get(key)
+        return owner is not None and owner is not log and not owner.closed
+
+    def wait_for(self, key, log) -> None:
+        """Wait until no transaction other than the one of ``log`` (maybe ``None``)
+        holds ``key``, without holding it."""
+        with self._condition:
+            self._wait(key, object() if log is None else log)
+
+    def _wait(self, key, log) -> None:
+        deadline = None
+        while True:
+            owner = self._owners.get(key)
+            if owner is None or owner is log or owner.closed:  # closed: released meanwhile
+                return
+            if self._waits_for(owner, log):
+                raise BackendError(message=f"Deadlock on {_describe(key)}")
+            if deadline is None:
+                deadline = time.monotonic() + self.timeout
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BackendError(message=f"{_describe(key).capitalize()} held for too long")
+            self._waiting[log] = key
+            try:
+                self._condition.wait(remaining)
+            finally:
+                del self._waiting[log]
 
     def _waits_for(self, owner, log) -> bool:
         """Whether ``owner`` waits, through a chain of holders, for ``log``."""
@@ -293,6 +312,11 @@ class RecordLocks:
             if self._owners.get(key) is log:
                 del self._owners[key]
                 self._condition.notify_all()
+
+
+def _describe(key: tuple) -> str:
+    """``record (ids)`` or ``collection (ids)``, for the key of :class:`RecordLocks`."""
+    return f"{'record' if len(key) == 3 else 'collection'} {key!r}"
 
 
 class MemoryBasedStorage(StorageBase):
@@ -424,16 +448,21 @@ class Storage(MemoryBasedStorage):
 
     Safe to share between threads. Stored records and tombstones are never
     mutated, only replaced, so that undoing a write can put them back.
-    Records read for update are held by their request transaction (see
-    :class:`RecordLocks`); a request waits at most :attr:`lock_timeout`
-    seconds for one.
+    Records read for update, and collections whose timestamp is read for
+    update, are held by their request transaction (see :class:`RecordLocks`);
+    writes to a held collection wait for it. A request waits at most
+    ``lock_timeout`` seconds for what another one holds.
+
+    :param lock_timeout: seconds (default :attr:`lock_timeout`).
     """
 
-    #: Seconds a request waits for a record held by another one (then 503).
-    lock_timeout = 30.0
+    #: Seconds a request waits for a record or collection held by another one (then 503).
+    lock_timeout = 10.0
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, lock_timeout: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if lock_timeout is not None:
+            self.lock_timeout = float(lock_timeout)
         self._lock = threading.RLock()
         self._record_locks = RecordLocks(self.lock_timeout)
         self.flush()
@@ -451,6 +480,26 @@ class Storage(MemoryBasedStorage):
     def collection_timestamp(self, collection_id, parent_id, auth=None) -> int:
         with self._lock:
             return self._timestamps.setdefault((collection_id, parent_id), msec_time())
+
+    def collection_timestamp_for_update(self, collection_id, parent_id, auth=None) -> int:
+        """:meth:`collection_timestamp`, the collection held by the request transaction."""
+        log = undo.active_log()
+        if log is not None:
+            self._record_locks.hold((collection_id, parent_id), log)
+        return self.collection_timestamp(collection_id, parent_id, auth=auth)
+
+    @contextlib.contextmanager
+    def _writing(self, key):
+        """Hold the storage lock for a write to the collection ``key``, once no other
+        request transaction holds that collection."""
+        log = undo.active_log()
+        locks = self._record_locks
+        while True:
+            with self._lock:
+                if not locks.held_by_other(key, log):
+                    yield
+                    return
+            locks.wait_for(key, log)
 
     def _remember(self, key, object_id) -> None:
         """Record how to restore the record and tombstone of ``object_id``."""
@@ -479,7 +528,7 @@ class Storage(MemoryBasedStorage):
                auth=None) -> dict:
         id_generator = id_generator or self.id_generator
         key = (collection_id, parent_id)
-        with self._lock:
+        with self._writing(key):
             record = copy_record(record)
             store = self._store.get(key, {})
             if id_field not in record:
@@ -515,7 +564,7 @@ class Storage(MemoryBasedStorage):
                id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
                auth=None) -> dict:
         key = (collection_id, parent_id)
-        with self._lock:
+        with self._writing(key):
             record = copy_record(record)
             record[id_field] = object_id
             self._check_unicity(self._store.get(key, {}).values(), record, unique_fields,
@@ -530,7 +579,7 @@ class Storage(MemoryBasedStorage):
                with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
                deleted_field=DEFAULT_DELETED_FIELD, auth=None, last_modified=None) -> dict:
         key = (collection_id, parent_id)
-        with self._lock:
+        with self._writing(key):
             if object_id not in self._store.get(key, {}):
                 raise RecordNotFoundError(object_id)
             return self._delete(key, object_id, id_field, with_deleted, modified_field,
@@ -551,7 +600,7 @@ class Storage(MemoryBasedStorage):
                    with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
                    deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> list:
         key = (collection_id, parent_id)
-        with self._lock:
+        with self._writing(key):
             matching = apply_filters(self._store.get(key, {}).values(), filters)
             return [self._delete(key, r[id_field], id_field, with_deleted, modified_field,
                                  deleted_field) for r in matching]
@@ -612,4 +661,4 @@ class Storage(MemoryBasedStorage):
 
 def load_from_config(config) -> Storage:
     """The memory backend (``storage_backend = cliquet.storage.memory``)."""
-    return Storage()
+    return Storage(lock_timeout=config.get_settings().get("storage_lock_timeout"))

@@ -12,7 +12,6 @@ the previous values they overwrite, which an abort puts back.
 import functools
 import random
 import time
-import uuid
 from functools import wraps  # noqa: F401  (a Cliquet 3.1 public name of this module)
 
 import redis
@@ -106,34 +105,74 @@ class Storage(RedisBackend, MemoryBasedStorage):
     """Storage backend on a Redis client (see :func:`load_from_config`).
 
     A record read for update is held by its request transaction through the
-    key ``<c>.<p>.<id>.lock``, set if absent with a random token and deleted
-    (if it still holds that token) when the transaction ends, after the undo
-    actions of an abort: every process sharing the Redis database sees it.
-    A request finding the key taken retries with a growing pause (1 to 20 ms).
-    The key expires after :attr:`lock_ttl` seconds, in case its process dies
-    holding it; a request waits at most that long, plus a second (then 503).
+    key ``<c>.<p>.<id>.lock``, a collection whose timestamp is read for update
+    through ``<c>.<p>.lock``: set if absent with the transaction's token and
+    deleted (if it still holds that token) when the transaction ends, after
+    the undo actions of an abort; every process sharing the Redis database
+    sees them. Write scripts refuse to write to a collection held by another
+    transaction. A request finding a key taken retries with a growing pause
+    (1 to 20 ms), at most ``lock_timeout`` seconds (then 503). A key expires
+    after ``lock_ttl`` seconds, in case its process dies holding it.
 
     :param client: a ``redis.Redis`` client.
+    :param lock_ttl: seconds (default :attr:`lock_ttl`).
+    :param lock_timeout: seconds (default :attr:`lock_timeout`).
     """
 
-    #: Seconds a record read for update stays held at most.
+    #: Seconds a record or collection read for update stays held at most.
     lock_ttl = 10.0
+    #: Seconds a request waits for a record or collection held by another one.
+    lock_timeout = 10.0
 
-    def __init__(self, client: redis.Redis, *args, **kwargs):
+    def __init__(self, client: redis.Redis, *args, lock_ttl: float | None = None,
+                 lock_timeout: float | None = None, **kwargs):
         super().__init__(client, *args, **kwargs)
+        if lock_ttl is not None:
+            self.lock_ttl = float(lock_ttl)
+        if lock_timeout is not None:
+            self.lock_timeout = float(lock_timeout)
         self._load_script = client.register_script(scripts.LOAD)
         self._write_script = client.register_script(scripts.WRITE)
         self._delete_script = client.register_script(scripts.DELETE)
         self._purge_script = client.register_script(scripts.PURGE)
         self._bump_script = client.register_script(scripts.BUMP)
         self._hold_script = client.register_script(scripts.HOLD)
+        self._hold_collection_script = client.register_script(scripts.HOLD_COLLECTION)
         self._release_script = client.register_script(scripts.RELEASE)
+
+    def _retry_while_held(self, attempt, what: str):
+        """``attempt()`` until it returns something else than ``None`` (what it
+        returns while a key is held by another transaction), pausing 1 to 20 ms.
+
+        :raises BackendError: still held after :attr:`lock_timeout` seconds.
+        """
+        deadline, pause = None, 0.001
+        while True:
+            result = attempt()
+            if result is not None:
+                return result
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + self.lock_timeout
+            elif now > deadline:
+                raise BackendError(message=f"{what} held for too long")
+            time.sleep(pause * random.uniform(0.5, 1.5))
+            pause = min(pause * 2, 0.02)
+
+    def _run_write(self, script, keys: list, args: list, base: str) -> list:
+        """The result of a write script, run again while another transaction holds
+        the collection ``base`` (the script then returns ``{'held'}``)."""
+        return self._retry_while_held(
+            lambda: None if (result := script(keys=keys, args=args))[0] == b"held" else result,
+            base)
 
     @wrap_redis_error
     def _bump_timestamp(self, key: tuple, forced: int | None = None) -> int:
-        collection_id, parent_id = key
-        return int(self._bump_script(keys=[f"{collection_id}.{parent_id}.timestamp"],
-                                     args=[msec_time(), "" if forced is None else forced]))
+        base = "{}.{}".format(*key)
+        _, value = self._run_write(self._bump_script, [f"{base}.timestamp", f"{base}.lock"],
+                                   [msec_time(), "" if forced is None else forced, _token()],
+                                   base)
+        return int(value)
 
     @wrap_redis_error
     def collection_timestamp(self, collection_id, parent_id, auth=None) -> int:
@@ -143,6 +182,25 @@ class Storage(RedisBackend, MemoryBasedStorage):
             pipe.get(key)
             _, timestamp = pipe.execute()
         return int(timestamp)
+
+    @wrap_redis_error
+    def collection_timestamp_for_update(self, collection_id, parent_id, auth=None) -> int:
+        """:meth:`collection_timestamp`, the collection held by the request transaction."""
+        base = f"{collection_id}.{parent_id}"
+        lock_key = f"{base}.lock"
+        log = undo.active_log()
+        if log is None or log.holds((self, lock_key)):
+            return self.collection_timestamp(collection_id, parent_id, auth=auth)
+        keys = [lock_key, f"{base}.timestamp"]
+
+        def attempt():
+            held, *value = self._hold_collection_script(
+                keys=keys, args=[log.token, int(self.lock_ttl * 1000), msec_time()])
+            return int(value[0]) if held else None
+
+        timestamp = self._retry_while_held(attempt, base)
+        log.hold((self, lock_key), functools.partial(self._release, lock_key, log.token))
+        return timestamp
 
     def _load(self, base: str, include_deleted: bool) -> tuple[str, list, list]:
         """The raw timestamp, live records and (optionally) tombstones, atomically."""
@@ -158,15 +216,16 @@ class Storage(RedisBackend, MemoryBasedStorage):
         forced = record.pop(modified_field, None)
         body = json.dumps(record)
         keys = [f"{base}.timestamp", f"{base}.records", f"{base}.{object_id}.records",
-                f"{base}.deleted", f"{base}.{object_id}.deleted"]
+                f"{base}.deleted", f"{base}.{object_id}.deleted", f"{base}.lock"]
+        head = "{" + json.dumps(modified_field) + ":"
         for _ in range(_MAX_ATTEMPTS):
             expected = _SKIP_CHECK
             if unique_fields:
                 expected, records, _ = self._load(base, include_deleted=False)
                 self._check_unicity(records, record, unique_fields, id_field, exclude_id)
             args = [msec_time(), "" if forced is None else forced, expected, object_id,
-                    "{" + json.dumps(modified_field) + ":", body[1:], mode, _flag()]
-            status, value, *previous = self._write_script(keys=keys, args=args)
+                    head, body[1:], mode, _flag(), _token()]
+            status, value, *previous = self._run_write(self._write_script, keys, args, base)
             if status == b"exists":
                 raise UnicityError(id_field, json.loads(value))
             if status == b"ok":
@@ -209,20 +268,15 @@ class Storage(RedisBackend, MemoryBasedStorage):
             return self.get(collection_id, parent_id, object_id, id_field=id_field,
                             modified_field=modified_field, auth=auth)
         own_read = type(self).get is Storage.get  # else a subclass reads its own way
-        args = [uuid.uuid4().hex, int(self.lock_ttl * 1000), "1" if own_read else "0"]
-        deadline, pause = None, 0.001
-        while True:
-            held, *value = self._hold_script(keys=[lock_key, f"{base}.records"], args=args)
-            if held:
-                break
-            now = time.monotonic()
-            if deadline is None:
-                deadline = now + self.lock_ttl + 1
-            elif now > deadline:
-                raise BackendError(message=f"Record {base} held for too long")
-            time.sleep(pause * random.uniform(0.5, 1.5))
-            pause = min(pause * 2, 0.02)
-        log.hold((self, lock_key), functools.partial(self._release, lock_key, args[0]))
+        keys = [lock_key, f"{base}.records"]
+        args = [log.token, int(self.lock_ttl * 1000), "1" if own_read else "0"]
+
+        def attempt():
+            held, *value = self._hold_script(keys=keys, args=args)
+            return value if held else None
+
+        value = self._retry_while_held(attempt, f"Record {base}")
+        log.hold((self, lock_key), functools.partial(self._release, lock_key, log.token))
         if not own_read:
             return self.get(collection_id, parent_id, object_id, id_field=id_field,
                             modified_field=modified_field, auth=auth)
@@ -246,13 +300,13 @@ class Storage(RedisBackend, MemoryBasedStorage):
     def _delete(self, base, object_ids, expected, with_deleted, id_field, modified_field,
                 deleted_field, last_modified=None):
         """Run the delete script; ``None`` when the collection changed meanwhile."""
-        keys = [f"{base}.timestamp", f"{base}.records", f"{base}.deleted"]
+        keys = [f"{base}.timestamp", f"{base}.records", f"{base}.deleted", f"{base}.lock"]
         args = [msec_time(), expected, f"{base}.", "" if last_modified is None else last_modified,
                 "1" if with_deleted else "0", json.dumps(id_field), json.dumps(modified_field),
-                json.dumps(deleted_field), _flag()]
+                json.dumps(deleted_field), _flag(), _token()]
         for object_id in object_ids:
             args += [object_id, json.dumps(object_id)]
-        status, *deleted = self._delete_script(keys=keys, args=args)
+        status, *deleted = self._run_write(self._delete_script, keys, args, base)
         if status != b"ok":
             return None
         deleted_ids = [object_id.decode() for object_id in deleted[::4]]
@@ -328,6 +382,12 @@ class Storage(RedisBackend, MemoryBasedStorage):
                                        pagination_rules, limit)
 
 
+def _token() -> str:
+    """Token of the request transaction of this context in lock keys, ``''`` outside one."""
+    log = undo.active_log()
+    return "" if log is None else log.token
+
+
 def _flag() -> str:
     """Script argument asking for the previous values when they can be undone."""
     return "1" if undo.recording() else "0"
@@ -335,4 +395,7 @@ def _flag() -> str:
 
 def load_from_config(config) -> Storage:
     """The Redis backend on ``storage_url`` (``storage_backend = cliquet.storage.redis``)."""
-    return Storage(create_from_config(config, prefix="storage_"))
+    settings = config.get_settings()
+    return Storage(create_from_config(config, prefix="storage_"),
+                   lock_ttl=settings.get("storage_lock_ttl"),
+                   lock_timeout=settings.get("storage_lock_timeout"))

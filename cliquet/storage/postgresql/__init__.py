@@ -109,6 +109,15 @@ class Storage(StorageBase):
                 self._execute(queries.GET_TIMESTAMP, params, readonly=True)[0][0]
         return timestamp
 
+    def collection_timestamp_for_update(self, collection_id, parent_id, auth=None) -> int:
+        """:meth:`collection_timestamp`, the collection's row of timestamps locked
+        until the request transaction ends (see ``_queries.HOLD_TIMESTAMP``);
+        without a request transaction, a plain :meth:`collection_timestamp`."""
+        if not self.client.in_request_transaction():
+            return self.collection_timestamp(collection_id, parent_id, auth=auth)
+        params = {"collection_id": collection_id, "parent_id": parent_id}
+        return self._execute(queries.HOLD_TIMESTAMP, params)[0][0]
+
     def _write(self, sql, collection_id, parent_id, object_id, record, unique_fields,
                id_field, modified_field, exclude_id=None) -> dict:
         """Run a create or update statement; raise ``UnicityError`` on a conflict."""

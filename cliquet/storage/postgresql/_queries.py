@@ -111,6 +111,20 @@ ON CONFLICT (parent_id, collection_id) DO NOTHING
 RETURNING last_modified
 """
 
+# Hold a collection until the transaction ends (collection_timestamp_for_update):
+# its row of timestamps is locked, as the first write of a transaction in a
+# collection locks it. The locked row's own column is returned (under READ
+# COMMITTED, the version committed by the writer waited for), unless this
+# transaction already wrote to the collection (its cached value).
+HOLD_TIMESTAMP = CREATE_TIMESTAMP.replace("RETURNING last_modified", "") + """;
+SELECT COALESCE(
+         (NULLIF(current_setting('cliquet.timestamps', TRUE), '')::JSONB
+            ->> jsonb_build_array(:parent_id, :collection_id)::TEXT)::BIGINT,
+         last_modified)
+  FROM timestamps WHERE parent_id = :parent_id AND collection_id = :collection_id
+   FOR UPDATE
+"""
+
 PURGE = f"DELETE FROM deleted WHERE {BASE}"
 
 FLUSH = "DELETE FROM records; DELETE FROM deleted; DELETE FROM timestamps;"

@@ -28,7 +28,8 @@ DEFAULT_POOLCLASS = "cliquet.storage.postgresql.pool.QueuePoolWithMaxBacklog"
 DEFAULT_CONNECT_TIMEOUT = 5
 
 # Settings read by the backends themselves, never handed to ``create_engine``.
-_BACKEND_KEYS = {"url", "backend", "max_fetch_size", "prefix", "poolclass", "connect_timeout"}
+_BACKEND_KEYS = {"url", "backend", "max_fetch_size", "prefix", "poolclass", "connect_timeout",
+                 "lock_timeout", "lock_ttl"}
 _INT_KEYS = {"pool_size", "max_overflow", "pool_recycle", "max_backlog"}
 _ENGINE_DEFAULTS = {"pool_size": 25, "max_backlog": -1}
 # Engine keyword arguments that only some pool classes take (engine name: pool name).
