@@ -59,6 +59,7 @@ bench: install services
 	$(BIN)/python bench/backends.py
 	$(BIN)/python bench/http.py --json bench/http-results.json
 	$(BIN)/python bench/http.py --workers 2 --json bench/http-scale-out.json
+	$(BIN)/python bench/concurrency.py
 
 clean:
 	rm -rf $(VENV) docs/_build .pytest_cache *.egg-info
