@@ -92,22 +92,27 @@ class Tally:
             self.statuses[status] += 1
         return status, response_headers, json.loads(data) if data else None
 
+    def status(self, method, path, body=None, headers=None) -> int:
+        return self.request(method, path, body, headers)[0]
+
     def create(self, data):
         status, _, body = self.request("POST", COLLECTION, {"data": data})
         assert status == 201, (status, body)
         return body["data"]
 
 
-def together(functions):
-    """Call the functions in threads released at once; their results, in order."""
-    barrier = threading.Barrier(len(functions))
-    results = [None] * len(functions)
+def together(calls):
+    """Make the calls (a function and its arguments) in threads released at once;
+    their results, in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
 
     def run(index):
+        function, *args = calls[index]
         barrier.wait()
-        results[index] = functions[index]()
+        results[index] = function(*args)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(functions))]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -135,7 +140,7 @@ def counter(tally, writers, rounds):
                 if status != 412:
                     break
 
-    together([lambda i=i: writer(i) for i in range(writers)])
+    together([(writer, i) for i in range(writers)])
     _, _, final = tally.request("GET", url)
     landed = sum(successes.values())
     return {"200s": landed, "412 retries": sum(retries.values()),
@@ -149,10 +154,8 @@ def pairs(tally, rounds):
     for round_ in range(rounds):
         _, headers, _ = tally.request("GET", url)
         if_match = {"If-Match": headers["ETag"]}
-        statuses = together([
-            lambda who=who: tally.request("PATCH", url, {"data": {"by": f"{who}{round_}"}},
-                                          if_match)[0]
-            for who in "ab"])
+        statuses = together([(tally.status, "PATCH", url, {"data": {"by": f"{who}{round_}"}},
+                              if_match) for who in "ab"])
         outcomes[tuple(sorted(statuses))] += 1
     return {"(200, 412)": outcomes[(200, 412)], "both 200": outcomes[(200, 200)],
             "other": sum(outcomes.values()) - outcomes[(200, 412)] - outcomes[(200, 200)]}
@@ -163,9 +166,8 @@ def collection(tally, rounds):
     for _ in range(rounds):
         _, headers, _ = tally.request("GET", f"{COLLECTION}?_limit=1")
         if_match = {"If-Match": headers["ETag"]}
-        statuses = together([
-            lambda: tally.request("POST", COLLECTION, {"data": {"name": "raced"}}, if_match)[0]
-            for _ in range(4)])
+        statuses = together([(tally.status, "POST", COLLECTION, {"data": {"name": "raced"}},
+                              if_match)] * 4)
         landed = sum(status == 201 for status in statuses)
         one += landed == 1 and statuses.count(412) == 3
         more += landed > 1
@@ -178,10 +180,8 @@ def timestamp(tally, rounds):
         old = tally.create({"name": "old"})
         tally.create({"name": "newer"})
         value = old["last_modified"] - 1
-        statuses = together([
-            lambda: tally.request("POST", COLLECTION,
-                                  {"data": {"name": "forced", "last_modified": value}})[0]
-            for _ in range(4)])
+        statuses = together([(tally.status, "POST", COLLECTION,
+                               {"data": {"name": "forced", "last_modified": value}})] * 4)
         landed = sum(status == 201 for status in statuses)
         one += landed == 1 and statuses.count(400) == 3
         more += landed > 1
