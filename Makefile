@@ -39,17 +39,36 @@ docs: install
 
 # Schemathesis against the demo (memory backends) from its OpenAPI description:
 # fails on any server error or response that does not match the description.
+# `make fuzz FUZZ_CHECKS=all` also checks how requests are answered; what no
+# description can tell those checks is set here (docs/openapi.rst, "Fuzzing"):
+# a 412 answers a request whose precondition fails, read before the querystring
+# (Cliquet 3.1), so it is an answer to valid and invalid requests alike;
+# ignored_auth is left out, as Basic Auth refuses no user name and password;
+# strings hold no NUL character (a documented 400), credentials come from --auth
+# only; gunicorn's request line and header limits are lifted, its 414 and 431 not
+# being the service's answers; cliquet/openapi/fuzzing.py does not send requests
+# Schemathesis mislabels as valid, nor report body values Colander reads.
 FUZZ_EXAMPLES ?= 25
 FUZZ_CHECKS = not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
+FUZZ_EXCLUDE = ignored_auth
+FUZZ_ACCEPTED = "2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"
+FUZZ_REFUSED = "400", "401", "403", "404", "405", "406", "409", "412", "415", "422", "428", "429", "5xx"
 
 fuzz: install
 	@work=$$(mktemp -d); \
 	port=$$($(BIN)/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
-	$(BIN)/gunicorn --paste demo/memory.ini -b 127.0.0.1:$$port -w 1 --threads 4 2>$$work/server.log & \
+	printf '[checks.%s]\nexpected-statuses = [%s]\n' \
+		positive_data_acceptance '$(FUZZ_ACCEPTED)' negative_data_rejection '$(FUZZ_REFUSED)' \
+		>$$work/schemathesis.toml; \
+	$(BIN)/gunicorn --paste demo/memory.ini -b 127.0.0.1:$$port -w 1 --threads 4 \
+		--limit-request-line 0 --limit-request-field_size 0 2>$$work/server.log & \
 	server=$$!; \
 	trap 'kill $$server; rm -rf $$work' EXIT; \
-	cd $$work && $(abspath $(BIN))/schemathesis run http://127.0.0.1:$$port/v1/__api__ \
-		--wait-for-schema 30 --checks $(FUZZ_CHECKS) --auth fuzz:fuzz \
+	cd $$work && SCHEMATHESIS_HOOKS=cliquet.openapi.fuzzing \
+		$(abspath $(BIN))/schemathesis --config-file schemathesis.toml \
+		run http://127.0.0.1:$$port/v1/__api__ \
+		--wait-for-schema 30 --checks $(FUZZ_CHECKS) --exclude-checks $(FUZZ_EXCLUDE) \
+		--auth fuzz:fuzz --generation-with-security-parameters false --generation-allow-x00 false \
 		--max-examples $(FUZZ_EXAMPLES) --seed 20160315 --generation-database none \
 		--workers 1 --no-color \
 	|| { echo "Server log:"; tail -n 60 server.log; exit 1; }

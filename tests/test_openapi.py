@@ -4,6 +4,8 @@ The agreement checks validate real responses against the description (status
 declared, required headers present, body matching its schema), the way a
 client generated from the description would rely on them.
 """
+import base64
+
 import colander
 import pytest
 import webtest
@@ -167,20 +169,28 @@ def test_required_fields_are_required_by_the_server(tickets_app):
 def test_types_and_validators_match_what_the_server_accepts(tickets_app):
     properties = description_of(tickets_app)["components"]["schemas"]["TicketData"]["properties"]
     assert properties["title"] == {"type": "string", "minLength": 2, "maxLength": 20}
-    assert properties["status"] == {"type": "string", "enum": ["open", "closed"],
-                                    "default": "open"}
+    # Colander reads "" as a value not sent: an optional string may be empty.
+    empty = {"const": "", "description": "Read as not sent."}
+    assert properties["status"] == {"anyOf": [{"type": "string", "enum": ["open", "closed"]},
+                                              empty], "default": "open"}
     assert properties["priority"] == {"type": "integer", "format": "int64",
                                       "minimum": 1, "maximum": 5}
-    assert properties["tags"] == {"type": "array", "items": {"type": "string"}}
-    assert properties["due"] == {"type": "string", "format": "date-time"}
+    # A required string is not empty: Colander reads "" as a missing value.
+    assert properties["tags"] == {"type": "array", "items": {"type": "string", "minLength": 1}}
+    assert properties["due"] == {"anyOf": [{"type": "string", "format": "date-time"}, empty]}
     rejected = [{"title": "x"}, {"title": "Fix", "status": "lost"},
                 {"title": "Fix", "priority": 6}, {"title": "Fix", "priority": 0},
-                {"title": "Fix", "tags": "one"}, {"title": "Fix", "due": "soon"}]
+                {"title": "Fix", "tags": "one"}, {"title": "Fix", "tags": [""]},
+                {"title": "Fix", "due": "soon"}]
     for data in rejected:
         tickets_app.post_json("/v1/tickets", {"data": data}, headers=ALICE, status=400)
     accepted = {"title": "Fix", "status": "closed", "priority": 5, "tags": ["a"],
                 "due": "2016-03-15T10:00:00+00:00"}
     tickets_app.post_json("/v1/tickets", {"data": accepted}, headers=ALICE, status=201)
+    response = tickets_app.post_json("/v1/tickets", {"data": {"title": "Fix", "status": "",
+                                                              "due": ""}}, headers=ALICE)
+    assert response.json["data"]["status"] == "open"
+    assert "due" not in response.json["data"]
 
 
 def test_unknown_payload_keys_are_forbidden_in_description_and_server(tickets_app):
@@ -198,12 +208,23 @@ def test_shareable_payloads_describe_their_permissions(demo_app):
     permissions = body["content"]["application/json"]["schema"]["properties"]["permissions"]
     assert set(permissions["properties"]) == {"read", "write"}
     assert permissions["additionalProperties"] is False
-    assert body["required"] is False
+    # Neither key is required, but a body is: an empty one is a 400.
+    assert "required" not in body["content"]["application/json"]["schema"]
+    assert body["required"] is True
     record = "/v1/bookmarks/8c0b1e4c-9ab5-4d86-a0e3-7a4d3d38a1b2"
     demo_app.put_json(record, {"data": {"url": "http://a.org"}}, headers=ALICE, status=201)
+    demo_app.patch(record, headers=ALICE, status=400)
+    demo_app.patch_json(record, {}, headers=ALICE, status=200)
     demo_app.patch_json(record, {"permissions": {"share": ["bob"]}}, headers=ALICE, status=400)
     response = demo_app.patch_json(record, {"permissions": {"read": ["bob"]}}, headers=ALICE)
     check_response(description, "/bookmarks/{id}", "PATCH", response)
+
+
+def _filter_type(schema: dict) -> str:
+    """The meaningful type of a filter's values (the first one of an ``anyOf``)."""
+    if schema.get("type") == "array":
+        schema = schema["items"]
+    return schema["anyOf"][0]["type"] if "anyOf" in schema else schema["type"]
 
 
 def test_every_described_filter_and_sort_is_accepted(tickets_app):
@@ -216,8 +237,7 @@ def test_every_described_filter_and_sort_is_accepted(tickets_app):
         if parameter["in"] != "query" or parameter["name"].startswith("_"):
             continue
         names.add(parameter["name"])
-        schema = parameter["schema"]
-        value = values[schema["items"]["type"] if schema["type"] == "array" else schema["type"]]
+        value = values[_filter_type(parameter["schema"])]
         tickets_app.get(f"/v1/tickets?{parameter['name']}={value}", headers=ALICE)
     assert {"status", "min_priority", "not_title", "in_id", "exclude_last_modified",
             "gt_deleted"} <= names
@@ -225,8 +245,48 @@ def test_every_described_filter_and_sort_is_accepted(tickets_app):
     sort = next(p for p in operation["parameters"] if p.get("name") == "_sort")
     for field in sort["schema"]["items"]["enum"]:
         tickets_app.get(f"/v1/tickets?_sort={field}", headers=ALICE)
-    assert {"_since", "_before", "_limit", "_token", "_fields"} <= {
+    assert {"_since", "_before", "_limit", "_fields"} <= {
         p.get("name") for p in operation["parameters"]}
+
+
+def test_filter_values_are_described_as_the_server_reads_them(tickets_app):
+    parameters = {p.get("name"): p for p in
+                  description_of(tickets_app)["paths"]["/tickets"]["get"]["parameters"]}
+    # A filter on a field of the mapping accepts any text, compared as JSON or as text.
+    assert parameters["min_priority"]["schema"] == {"anyOf": [
+        {"type": "integer", "format": "int64"}, {"type": "string"}]}
+    assert parameters["title"]["schema"] == {"type": "string"}
+    tickets_app.get("/v1/tickets?min_priority=high&gt_deleted=maybe", headers=ALICE)
+    # Timestamps are 64-bit integers, an empty list is none.
+    int64 = {"type": "integer", "minimum": -2 ** 63, "maximum": 2 ** 63 - 1}
+    for name in ("_since", "_before", "_to", "_limit", "gt_last_modified"):
+        schema = parameters[name]["schema"]
+        if name == "_limit":  # empty: no limit
+            assert schema["anyOf"][1]["const"] == ""
+            tickets_app.get("/v1/tickets?_limit=", headers=ALICE)
+            schema = schema["anyOf"][0]
+        assert schema == int64, name
+        tickets_app.get(f"/v1/tickets?{name}={2 ** 63 - 1}", headers=ALICE)
+        tickets_app.get(f"/v1/tickets?{name}={2 ** 63}", headers=ALICE, status=400)
+    assert parameters["in_last_modified"]["schema"]["minItems"] == 1
+    tickets_app.get("/v1/tickets?in_last_modified=", headers=ALICE, status=400)
+    tickets_app.get("/v1/tickets?in_title=", headers=ALICE)
+    # Unknown root fields of `_fields` are refused, unless unknown fields are kept.
+    fields = parameters["_fields"]["schema"]["items"]["pattern"]
+    assert fields == r"^(?:title|status|priority|tags|due|id|last_modified|deleted)(?:\..*)?$"
+    tickets_app.get("/v1/tickets?_fields=title.x,due", headers=ALICE)
+    tickets_app.get("/v1/tickets?_fields=owner", headers=ALICE, status=400)
+    mushrooms = description_of(webtest.TestApp(demo.main({}, **DEMO_SETTINGS)))
+    get = {p.get("name"): p for p in mushrooms["paths"]["/mushrooms"]["get"]["parameters"]}
+    assert get["_fields"]["schema"]["items"] == {"type": "string"}
+
+
+def test_the_pagination_token_is_only_found_in_next_page(tickets_app):
+    description = description_of(tickets_app)
+    names = {p.get("name") for p in description["paths"]["/tickets"]["get"]["parameters"]}
+    assert "_token" not in names
+    assert "`_token`" in description["components"]["headers"]["Next-Page"]["description"]
+    tickets_app.get("/v1/tickets?_token=not-a-token", headers=ALICE, status=400)
 
 
 def test_resource_responses_match_the_description(backend, make_backend_app):
@@ -286,7 +346,8 @@ def test_headers_are_described(demo_app):
     get = description["paths"]["/mushrooms"]["get"]
     assert {"ETag", "Last-Modified", "Total-Records", "Next-Page", "Backoff", "Alert"} <= set(
         get["responses"]["200"]["headers"])
-    assert {"#/components/parameters/If-Match", "#/components/parameters/If-None-Match"} <= {
+    assert {"#/components/parameters/If-Match",
+            "#/components/parameters/If-None-Match-List"} <= {
         p.get("$ref") for p in get["parameters"]}
     unavailable = description["components"]["responses"]["ServiceUnavailable"]
     assert "Retry-After" in unavailable["headers"]
@@ -303,7 +364,7 @@ def test_plain_services_are_described(demo_app):
     requests = batch["requestBody"]["content"]["application/json"]["schema"]
     assert requests["properties"]["requests"]["type"] == "array"
     method = requests["properties"]["requests"]["items"]["properties"]["method"]
-    assert "PATCH" in method["enum"]
+    assert "PATCH" in method["anyOf"][0]["enum"]  # or "", read as not sent (GET)
     check_response(description, "/batch", "POST", demo_app.post_json(
         "/v1/batch", {"requests": [{"path": "/mushrooms"}]}))
     check_response(description, "/__heartbeat__", "GET", demo_app.get("/v1/__heartbeat__"))
@@ -314,9 +375,9 @@ def test_plain_services_are_described(demo_app):
 
 def test_basic_auth_is_the_security_scheme_when_configured(demo_app):
     description = description_of(demo_app)
-    assert description["components"]["securitySchemes"] == {"basicAuth": {
-        "type": "http", "scheme": "basic",
-        "description": "Any user name and password: they identify the user."}}
+    scheme = description["components"]["securitySchemes"]["basicAuth"]
+    assert {key: scheme[key] for key in ("type", "scheme")} == {"type": "http", "scheme": "basic"}
+    assert "none is refused" in scheme["description"]
     paths = description["paths"]
     assert paths["/mushrooms"]["get"]["security"] == [{"basicAuth": []}]
     assert paths["/bookmarks"]["get"]["security"] == [{"basicAuth": []}, {}]
@@ -327,6 +388,150 @@ def test_basic_auth_is_the_security_scheme_when_configured(demo_app):
     validate(description)
     assert "securitySchemes" not in description["components"]
     assert "security" not in description["paths"]["/"]["get"]
+
+
+# What the server reads, declared where fuzzing found the description said less.
+
+def _operations(description: dict):
+    for path, item in description["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                yield path, method, operation
+
+
+def test_preconditions_declare_the_statuses_they_answer(demo_app):
+    description = description_of(demo_app)
+    conditional = 0
+    for path, method, operation in _operations(description):
+        names = {_resolve(description, p)["name"] for p in operation.get("parameters", ())}
+        statuses = set(operation["responses"])
+        if {"If-Match", "If-None-Match"} & names:
+            conditional += 1
+            assert {"400", "412"} <= statuses, (method, path)
+        if path.endswith("/{id}"):
+            assert "404" in statuses, (method, path)
+        if method in ("get", "head") and "If-None-Match" in names:
+            assert "304" in statuses, (method, path)
+    assert conditional == 18  # every operation of both resources, HEAD included
+    parameters = description["components"]["parameters"]
+    assert parameters["If-Match"]["schema"]["pattern"] == '^"-?[0-9]+"$'
+    record = "/v1/mushrooms/5b0ab4f3-92cc-4bb4-9c5c-93c9a8dfde32"
+    etag = demo_app.put_json(record, {"data": {"name": "cep"}}, headers=ALICE).headers["ETag"]
+    for value, status in (("0", 400), (etag.strip('"'), 400), ('"1"', 412), (etag, 200)):
+        demo_app.get(record, headers=dict(ALICE, **{"If-Match": value}), status=status)
+    # On a write, If-None-Match is only read when it is `*`.
+    assert parameters["If-None-Match-Any"]["schema"] == {"type": "string", "examples": ["*"]}
+    demo_app.put_json(record, {"data": {"name": "cep"}},
+                      headers=dict(ALICE, **{"If-None-Match": etag}), status=200)
+    demo_app.put_json(record, {"data": {"name": "cep"}},
+                      headers=dict(ALICE, **{"If-None-Match": "*"}), status=412)
+    # On a list, `*` has no effect.
+    demo_app.get("/v1/mushrooms", headers=dict(ALICE, **{"If-None-Match": "*"}), status=200)
+    demo_app.get(record, headers=dict(ALICE, **{"If-None-Match": "*"}), status=412)
+
+
+def test_record_bodies_declare_what_the_server_reads(demo_app):
+    description = description_of(demo_app)
+    schemas = description["components"]["schemas"]
+    # A required string is not empty; a PATCH cannot empty it either.
+    assert schemas["MushroomData"]["properties"]["name"] == {"type": "string", "minLength": 1}
+    assert schemas["MushroomChanges"]["properties"]["name"] == {"type": "string", "minLength": 1}
+    assert "required" not in schemas["MushroomChanges"]
+    record = "/v1/mushrooms/0d4a6f5e-7bd2-4c5a-a0e2-2bd8d3a0a7f1"
+    demo_app.put_json(record, {"data": {"name": ""}}, headers=ALICE, status=400)
+    demo_app.put_json(record, {"data": {"name": "morel"}}, headers=ALICE, status=201)
+    demo_app.patch_json(record, {"data": {"name": ""}}, headers=ALICE, status=400)
+    # The id of a POST may be chosen (the id pattern); the one of a PUT or a PATCH is the URL's.
+    paths = description["paths"]
+    post = paths["/mushrooms"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    chosen = post["properties"]["data"]["properties"]["id"]
+    assert chosen["pattern"] == paths["/mushrooms/{id}"]["parameters"][0]["schema"]["pattern"]
+    assert "id" not in schemas["MushroomData"]["properties"]
+    assert "id" not in schemas["MushroomChanges"]["properties"]
+    demo_app.post_json("/v1/mushrooms", {"data": {"name": "x", "id": "x"}}, headers=ALICE,
+                       status=400)
+    other = "1f0cb5d6-0b2f-4f0e-8f7e-0c4a2e7b1e11"
+    demo_app.put_json(record, {"data": {"name": "x", "id": other}}, headers=ALICE, status=400)
+    demo_app.patch_json(record, {"data": {"id": other}}, headers=ALICE, status=400)
+    # A client timestamp is described in words only: one held by another record is refused.
+    assert "last_modified" not in schemas["MushroomData"]["properties"]
+    assert "is kept: an integer between 1 and 253402300799999" in \
+        schemas["MushroomData"]["description"]
+    assert "is ignored" in schemas["BookmarkData"]["description"]
+    taken = demo_app.get(record, headers=ALICE).json["data"]["last_modified"]
+    demo_app.post_json("/v1/mushrooms", {"data": {"name": "x", "last_modified": taken}},
+                       headers=ALICE, status=400)
+    # A PATCH answers some fields only with `Response-Behavior`, any other value meaning full.
+    patch = paths["/mushrooms/{id}"]["patch"]
+    answered = patch["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answered["properties"]["data"] == {"$ref": "#/components/schemas/MushroomPartial"}
+    behavior = next(p for p in patch["parameters"] if p.get("name") == "Response-Behavior")
+    assert "enum" not in behavior["schema"]
+    response = demo_app.patch_json(record, {"data": {"size": 3}},
+                                   headers=dict(ALICE, **{"Response-Behavior": "other"}))
+    assert response.json["data"]["name"] == "morel"
+
+
+def test_delete_timestamps_are_bounded(demo_app):
+    operation = description_of(demo_app)["paths"]["/mushrooms/{id}"]["delete"]
+    timestamp = next(p for p in operation["parameters"] if p.get("name") == "last_modified")
+    bounded, empty = timestamp["schema"]["anyOf"]
+    assert bounded["maximum"] == 253402300799999 and empty["const"] == ""
+    record = "/v1/mushrooms/6a1e0c2b-2f53-4c1e-b0a4-8a3d7e9f2c10"
+    for value, status in (("253402300800000", 400), ("", 200), ("253402300799999", 200)):
+        demo_app.put_json(record, {"data": {"name": "x"}}, headers=ALICE)
+        demo_app.delete(f"{record}?last_modified={value}", headers=ALICE, status=status)
+
+
+def test_urls_and_read_only_fields_are_declared(demo_app):
+    schemas = description_of(demo_app)["components"]["schemas"]
+    url = schemas["BookmarkData"]["properties"]["url"]
+    assert url["format"] == "uri" and url["minLength"] == 1
+    demo_app.post_json("/v1/bookmarks", {"data": {"url": "0"}}, headers=ALICE, status=400)
+    demo_app.post_json("/v1/bookmarks", {"data": {"url": "https://cliquet.example"}},
+                       headers=ALICE, status=201)
+    # `device` is read-only: a PATCH cannot change it, a PUT can.
+    assert schemas["BookmarkChanges"]["properties"]["device"]["readOnly"] is True
+    assert "readOnly" not in schemas["BookmarkData"]["properties"]["device"]
+    record = "/v1/bookmarks/3c9d1f84-5e7a-4b6c-8d2e-1f0a9b8c7d6e"
+    demo_app.put_json(record, {"data": {"url": "http://b.org", "device": "a"}}, headers=ALICE)
+    demo_app.patch_json(record, {"data": {"device": "b"}}, headers=ALICE, status=400)
+    demo_app.put_json(record, {"data": {"url": "http://b.org", "device": "b"}}, headers=ALICE)
+
+
+def test_batch_requests_are_declared_as_merged_with_defaults(demo_app):
+    description = description_of(demo_app)
+    payload = description["paths"]["/batch"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]
+    request = payload["properties"]["requests"]["items"]
+    assert "required" not in request  # the path may come from `defaults`
+    assert payload["anyOf"][0] == {"required": ["defaults"],
+                                   "properties": {"defaults": {"required": ["path"]}}}
+    assert payload["properties"]["requests"]["maxItems"] == 25  # batch_max_requests
+    assert request["properties"]["headers"]["additionalProperties"] == {"type": "string"}
+    assert request["properties"]["path"]["not"] == {"type": "string", "pattern": "/batch"}
+    validator = _schema_validator(description, payload)
+    accepted = [{"defaults": {"path": "/mushrooms"}, "requests": [{}]},
+                {"requests": [{"path": "/"}] * 25}]
+    refused = [{"requests": [{}]}, {"requests": [{"path": "/"}] * 26},
+               {"requests": [{"path": "/", "headers": {"X-Count": 1}}]},
+               {"requests": [{"path": "/v1/batch"}]}]
+    for body in accepted:
+        assert validator.is_valid(body), body
+        demo_app.post_json("/v1/batch", body, headers=ALICE, status=200)
+    for body in refused:
+        assert not validator.is_valid(body), body
+        demo_app.post_json("/v1/batch", body, headers=ALICE, status=400)
+
+
+def test_any_basic_credentials_identify_a_user(demo_app):
+    scheme = description_of(demo_app)["components"]["securitySchemes"]["basicAuth"]
+    assert "Any user name and password are accepted, none is refused" in scheme["description"]
+    for credentials in ("SCHEMATHESIS-INVALID-VALUE:SCHEMATHESIS-INVALID-VALUE", "a:", "é:b"):
+        headers = {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+        assert demo_app.get("/v1/", headers=headers).json["user"]["id"].startswith("basicauth:")
+        demo_app.get("/v1/mushrooms", headers=headers, status=200)
+    demo_app.get("/v1/mushrooms", status=401)
 
 
 # Server fixes found by fuzzing from the description.
@@ -390,9 +595,84 @@ def test_colander_nodes_become_json_schema():
     assert address["additionalProperties"] is False
     assert address["required"] == ["street", "zip"]
     assert address["properties"]["zip"]["pattern"] == r"^(?:\d{5})"
-    assert schema["properties"]["email"] == {"type": "string", "format": "email"}
+    assert schema["properties"]["email"] == {"type": "string", "format": "email", "minLength": 1}
     assert schema["properties"]["nickname"] == {"type": ["string", "null"], "default": None}
     assert schema["properties"]["point"]["prefixItems"] == [{"type": "number"}] * 2
     assert schema["properties"]["anything"] == {}
     assert schema["required"] == ["address", "email", "point", "anything"]
     assert "required" not in node_schema(Contact(), partial=True)["properties"]["address"]
+
+
+# The Schemathesis hooks of `make fuzz` (cliquet.openapi.fuzzing).
+
+def _fuzz_case(mode, components, headers=None, data=None, body_schema=None):
+    from types import SimpleNamespace
+
+    from schemathesis.core.parameters import ParameterLocation
+    from schemathesis.generation.modes import GenerationMode
+
+    modes = {"positive": GenerationMode.POSITIVE, "negative": GenerationMode.NEGATIVE}
+    description = description_of(webtest.TestApp(demo.main({}, **DEMO_SETTINGS)))
+    if_match = _resolve(description, {"$ref": "#/components/parameters/If-Match"})
+    parameters = [SimpleNamespace(location=ParameterLocation.HEADER, name="If-Match",
+                                  definition=if_match)]
+    raw = {"requestBody": {"content": {"application/json": {"schema": body_schema or {}}}}}
+    operation = SimpleNamespace(iter_parameters=lambda: iter(parameters),
+                                definition=SimpleNamespace(raw=raw),
+                                schema=SimpleNamespace(raw_schema=description))
+    meta = SimpleNamespace(
+        generation=SimpleNamespace(mode=modes[mode]),
+        components={ParameterLocation(location): SimpleNamespace(mode=modes[component])
+                    for location, component in components.items()},
+        phase=SimpleNamespace(data=data))
+    return SimpleNamespace(meta=meta, headers=headers, operation=operation,
+                           media_type="application/json")
+
+
+def test_fuzz_hooks_do_not_send_positive_requests_that_are_not():
+    fuzzing = pytest.importorskip("cliquet.openapi.fuzzing")
+    assert fuzzing.filter_case(None, _fuzz_case("positive", {"header": "positive"},
+                                                 {"If-Match": '"1457350340000"'}))
+    assert not fuzzing.filter_case(None, _fuzz_case("positive", {"header": "positive"},
+                                                     {"If-Match": 0}))
+    assert not fuzzing.filter_case(None, _fuzz_case("positive", {"header": "negative"}, {}))
+    assert fuzzing.filter_case(None, _fuzz_case("negative", {"header": "negative"},
+                                                {"If-Match": 0}))
+
+
+def test_fuzz_hooks_accept_colander_reading_scalars_of_another_type():
+    from types import SimpleNamespace
+
+    fuzzing = pytest.importorskip("cliquet.openapi.fuzzing")
+    from schemathesis.core.parameters import ParameterLocation
+
+    st201, st202 = SimpleNamespace(code="ST201"), SimpleNamespace(code="ST202")
+
+    def change(original, location=ParameterLocation.BODY, keywords=("type",)):
+        return SimpleNamespace(parameter_location=location, keywords=keywords,
+                               original_value=original)
+
+    def fuzzed(*mutations, components=None):
+        return _fuzz_case("negative", components or {"body": "negative"},
+                          data=SimpleNamespace(mutations=mutations))
+
+    assert not fuzzing.filter_failure(None, st201, fuzzed(change("boolean")), None)
+    assert fuzzing.filter_failure(None, st202, fuzzed(change("boolean")), None)
+    assert fuzzing.filter_failure(None, st201, fuzzed(change("object")), None)
+    assert fuzzing.filter_failure(None, st201, fuzzed(change("string", keywords=("pattern",))),
+                                  None)
+    assert fuzzing.filter_failure(None, st201, fuzzed(
+        change("string"), components={"body": "negative", "query": "negative"}), None)
+    # The coverage phase names the `type` it violates, through references.
+    body = {"type": "object", "properties": {
+        "data": {"$ref": "#/components/schemas/MushroomData"},
+        "list": {"type": "array", "items": {"type": "object"}}}}
+
+    def covered(pointer):
+        data = SimpleNamespace(mutations=(), scenario="incorrect_type", location=pointer)
+        return _fuzz_case("negative", {"body": "negative"}, data=data, body_schema=body)
+
+    size = "/properties/data/properties/size"
+    assert not fuzzing.filter_failure(None, st201, covered(f"{size}/type"), None)
+    assert fuzzing.filter_failure(None, st201, covered("/properties/list/items/type"), None)
+    assert fuzzing.filter_failure(None, st201, covered(size), None)

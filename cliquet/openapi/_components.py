@@ -76,7 +76,9 @@ HEADERS = {
     "Total-Records": {"description": "Number of records matching the filters, all pages "
                                      "together.", "required": True,
                       "schema": {"type": "integer", "minimum": 0}},
-    "Next-Page": {"description": "URL of the next page, when there is one.",
+    "Next-Page": {"description": "URL of the next page, when there is one: the same "
+                                 "querystring with an opaque `_token` parameter, to be "
+                                 "followed as is (any other `_token` is a 400).",
                   "schema": {"type": "string", "format": "uri"}},
     "Cache-Control": {"description": "`no-cache`, or `max-age` for anonymous reads when "
                                      "`<resource>_cache_expires_seconds` is set.",
@@ -90,23 +92,36 @@ HEADERS = {
 #: Headers that any response may carry.
 COMMON_HEADERS = ("Backoff", "Alert")
 
+#: An ETag as the service reads it: a timestamp between double quotes.
+_ETAG = {"type": "string", "pattern": TIMESTAMP_PATTERN, "maxLength": MAX_HEADER_LENGTH}
+
 PARAMETERS = {
     "If-Match": {
         "name": "If-Match", "in": "header",
-        "description": "Answer 412 if the current timestamp is more recent than this ETag.",
-        "schema": {"type": "string", "pattern": TIMESTAMP_PATTERN, "maxLength": MAX_HEADER_LENGTH},
+        "description": "The ETag the client holds, a timestamp between double quotes "
+                       '(`"1457350340000"`): answer 412 (errno 114) if the current timestamp '
+                       "is more recent, that is, if the ETag is stale.",
+        "schema": _ETAG,
     },
     "If-None-Match": {
         "name": "If-None-Match", "in": "header",
-        "description": "Answer 304 if the current timestamp is not more recent than this "
-                       "ETag; `*` answers 412 if the record exists.",
+        "description": "The ETag the client holds: answer 304 if the record timestamp is not "
+                       "more recent. `*`: answer 412 (errno 114) if the record exists.",
+        "schema": {"type": "string", "pattern": r'^("-?[0-9]+"|\*)$',
+                   "maxLength": MAX_HEADER_LENGTH},
+    },
+    "If-None-Match-List": {
+        "name": "If-None-Match", "in": "header",
+        "description": "The ETag the client holds: answer 304 if the collection timestamp is "
+                       "not more recent (`*` has no effect on a list).",
         "schema": {"type": "string", "pattern": r'^("-?[0-9]+"|\*)$',
                    "maxLength": MAX_HEADER_LENGTH},
     },
     "If-None-Match-Any": {
         "name": "If-None-Match", "in": "header",
-        "description": "`*`: answer 412 if the record already exists.",
-        "schema": {"type": "string", "enum": ["*"]},
+        "description": "`*`: answer 412 (errno 114) if the record already exists. Any other "
+                       "value is ignored.",
+        "schema": {"type": "string", "examples": ["*"]},
     },
 }
 
@@ -114,13 +129,16 @@ _ERROR_RESPONSES = {
     400: ("BadRequest", "Invalid parameters (errno 107): querystring, headers or body; also "
                         f"a body nested deeper than {MAX_JSON_DEPTH} levels, holding a NUL "
                         "character, unreadable, or a `last_modified` outside "
-                        f"{MIN_TIMESTAMP}..{MAX_TIMESTAMP}."),
-    401: ("Unauthorized", "Authentication is required (errno 104)."),
+                        f"{MIN_TIMESTAMP}..{MAX_TIMESTAMP} or held by another record of the "
+                        "collection."),
+    401: ("Unauthorized", "Authentication is required (errno 104): the request carries no "
+                          "credentials that an authentication policy reads."),
     403: ("Forbidden", "The user cannot access this resource (errno 121)."),
     404: ("NotFound", "Unknown record (errno 110) or URL (errno 111)."),
     406: ("NotAcceptable", "The `Accept` header does not allow JSON (errno 107)."),
     409: ("Conflict", "A unique field conflicts with another record (errno 122)."),
-    412: ("PreconditionFailed", "Modified meanwhile (errno 114)."),
+    412: ("PreconditionFailed", "Modified meanwhile (errno 114): the `If-Match` ETag is "
+                                "stale, or `If-None-Match: *` and the record exists."),
     415: ("UnsupportedMediaType", "The body is not JSON (errno 107)."),
     500: ("ServerError", "Unexpected error (errno 999)."),
     503: ("ServiceUnavailable", "A backend is unavailable (errno 201)."),

@@ -4,10 +4,21 @@ Types, required children, defaults and the common validators (``Range``,
 ``Length``, ``OneOf``, ``Regex``, ``Email``, ``url``, ``uuid``,
 ``ContainsOnly`` and ``All`` of them) are translated; custom types and
 validators are described as "any value", since nothing more can be known.
+
+What Colander and Cliquet add to the types is declared too: Colander reads an
+empty string as a value not sent, so a required string is not empty and an
+optional one may be empty even when its validators refuse it; integers are
+64-bit (:class:`~cliquet.resource.schema.ResourceSchema` refuses the others)
+and a :class:`~cliquet.resource.schema.URL` is an absolute URL.
 """
+import re
+
 import colander
 
-from cliquet.resource.schema import PermissionsSchema
+from cliquet.resource.schema import URL, PermissionsSchema
+
+#: Bounds of the integers the service stores and compares (64-bit).
+MIN_INT64, MAX_INT64 = -(2 ** 63), 2 ** 63 - 1
 
 _SCALAR_TYPES = (
     (colander.Boolean, {"type": "boolean"}),
@@ -32,9 +43,12 @@ def node_schema(node: colander.SchemaNode, partial: bool = False) -> dict:
         return permissions_schema(node.known_perms)
     schema = type_schema(node, partial)
     _apply_validator(schema, node.validator)
+    _apply_type_limits(schema, node)
     missing = node.missing
     if missing is None and "type" in schema:
         schema["type"] = [schema["type"], "null"]
+    if not node.required and _reads_empty_as_missing(node.typ) and _refuses_empty(schema):
+        schema = {"anyOf": [schema, {"const": "", "description": "Read as not sent."}]}
     if isinstance(missing, _JSON_SCALARS) or missing is None:
         schema["default"] = missing
     if node.description:
@@ -81,12 +95,41 @@ def mapping_schema(node: colander.SchemaNode, partial: bool = False) -> dict:
 
 def permissions_schema(permissions) -> dict:
     """Permission name → list of principals, names limited to ``permissions``."""
-    principals = {"type": "array", "items": {"type": "string"},
+    principals = {"type": "array", "items": {"type": "string", "minLength": 1},
                   "description": "Principals, e.g. `system.Authenticated`"}
     if not permissions:
         return {"type": "object", "additionalProperties": principals}
     return {"type": "object", "properties": {name: principals for name in permissions},
             "additionalProperties": False}
+
+
+def _reads_empty_as_missing(typ) -> bool:
+    """Whether Colander reads ``""`` as a value not sent for ``typ``."""
+    if isinstance(typ, colander.String):
+        return not getattr(typ, "allow_empty", False)
+    return isinstance(typ, (colander.DateTime, colander.Date, colander.Time))
+
+
+def _refuses_empty(schema: dict) -> bool:
+    """Whether the string schema ``schema`` refuses ``""``."""
+    pattern = schema.get("pattern")
+    return bool(schema.get("minLength")) or "format" in schema or \
+        ("enum" in schema and "" not in schema["enum"]) or \
+        (pattern is not None and re.search(pattern, "") is None)
+
+
+def _apply_type_limits(schema: dict, node: colander.SchemaNode) -> None:
+    """What the type accepts beyond its JSON type, validators left aside."""
+    typ = node.typ
+    if isinstance(typ, colander.Integer):
+        schema.setdefault("minimum", MIN_INT64)
+        schema.setdefault("maximum", MAX_INT64)
+    elif isinstance(typ, colander.String):
+        if node.required and not getattr(typ, "allow_empty", False):
+            schema["minLength"] = max(schema.get("minLength", 0), 1)
+        if isinstance(node, URL):
+            schema["format"] = "uri"
+            schema.setdefault("description", "An absolute URL: a scheme and a host.")
 
 
 def _apply_validator(schema: dict, validator) -> None:

@@ -3,11 +3,25 @@
 Request and response bodies come from the resource's Colander mapping and
 from the request schema its viewset gives Cornice; the querystring of the
 collection from its known fields (filters, sorting, ``_fields``).
+
+Four schemas describe the records of a resource ``Name``:
+
+* ``Name``: a record as answered (``id`` and ``last_modified`` always there);
+* ``NameData``: the ``data`` of a ``POST`` or a ``PUT``, as validated;
+* ``NameChanges``: the ``data`` of a ``PATCH`` (read-only fields left out);
+* ``NamePartial``: the ``data`` answered by a ``PATCH`` (``Response-Behavior``).
+
+The ``id`` of a ``PUT`` or a ``PATCH`` is the one of the URL: the body may only
+repeat it, so it is not described there. A client ``last_modified`` is only
+described in words: a value already held by another record of the collection
+is refused, which no schema can tell.
 """
 import re
 
+from cliquet._validation import MAX_TIMESTAMP
 from cliquet.openapi import _components as c
-from cliquet.openapi._jsonschema import node_schema, type_schema
+from cliquet.openapi._jsonschema import MAX_INT64, MIN_INT64, node_schema, type_schema
+from cliquet.resource.viewset import require_body
 
 FILTER_PREFIXES = {
     "": "equal to", "min_": "greater than or equal to", "max_": "less than or equal to",
@@ -40,20 +54,25 @@ class ResourceOperations:
     :param service: a service registered by :func:`cliquet.resource.register`.
     :param schemas: the ``components/schemas`` of the description, completed
         with the schemas of this resource.
+    :param id_pattern: regular expression of the record ids, if known.
     """
 
-    def __init__(self, service, schemas: dict):
+    def __init__(self, service, schemas: dict, id_pattern: str | None = None):
         self.service = service
         self.resource = service.resource
         self.mapping = self.resource.mapping
         self.name = service.resource_name
         self.component = component_name(self.name)
         self.shareable = hasattr(self.resource.default_model, "permissions_field")
+        self.id_pattern = id_pattern
         model = self.resource.default_model
         self.id_field = model.id_field
         self.modified_field = model.modified_field
         self.known_fields = [child.name for child in self.mapping.children]
         self.known_fields += [model.id_field, model.modified_field, model.deleted_field]
+        unknown = getattr(self.mapping.typ, "unknown", "ignore")
+        self.closed = unknown == "raise"
+        self.preserve_unknown = unknown == "preserve"
         self._add_schemas(schemas)
 
     def _add_schemas(self, schemas: dict) -> None:
@@ -61,15 +80,35 @@ class ResourceOperations:
         record.pop("default", None)
         record["properties"][self.id_field] = {"type": "string"}
         record["properties"][self.modified_field] = {"type": "integer"}
-        changes = dict(record)
-        record = dict(record, required=[self.id_field, self.modified_field])
-        schemas[self.component] = dict(record, description=f"A {self.name} record.")
-        schemas[f"{self.component}Changes"] = dict(
-            changes, description=f"Some fields of a {self.name} record.")
+        schemas[self.component] = dict(record, required=[self.id_field, self.modified_field],
+                                       description=f"A {self.name} record.")
+        schemas[f"{self.component}Partial"] = dict(
+            record, description=f"Some fields of a {self.name} record.")
+
+        timestamp = ""
+        if not self.closed:
+            kept = "kept" if self.preserve_unknown or self.modified_field in self.mapping \
+                else "ignored"
+            timestamp = (f" A `{self.modified_field}` sent by the client is {kept}"
+                         + (f": an integer between 1 and {MAX_TIMESTAMP}, used when more "
+                            "recent than the current one; one held by another record of "
+                            "the collection is refused (400)." if kept == "kept" else "."))
         data = node_schema(self.mapping)
         data.pop("default", None)
         schemas[f"{self.component}Data"] = dict(
-            data, description=f"The fields of a {self.name} record.")
+            data, description=f"The fields of a {self.name} record.{timestamp}")
+
+        changes = node_schema(self.mapping, partial=True)
+        changes.pop("default", None)
+        readonly = [child.name for child in self.mapping.children
+                    if getattr(self.mapping, "is_readonly", lambda field: False)(child.name)]
+        for field in readonly:
+            changes["properties"][field] = dict(
+                changes["properties"][field], readOnly=True,
+                description="Read-only: a PATCH cannot change it (400).")
+        schemas[f"{self.component}Changes"] = dict(
+            changes, description=f"Fields of a {self.name} record to change; the whole "
+                                 f"record is then validated.{timestamp}")
 
     def tag(self) -> str:
         """Tag grouping the operations of this resource."""
@@ -105,10 +144,10 @@ class ResourceOperations:
                                       optional=("Next-Page", "Cache-Control", "Expires")))
         return {
             "description": "Filters, sorting, pagination and partial responses are given in "
-                           "the querystring.",
+                           "the querystring. The next page, if any, is the `Next-Page` URL.",
             "parameters": (self._filters() + self._sorting_and_pages()
                            + [self._fields_parameter(), c.ref("parameters", "If-Match"),
-                              c.ref("parameters", "If-None-Match")]),
+                              c.ref("parameters", "If-None-Match-List")]),
             "responses": {"200": ok, "304": _not_modified()},
             "errors": (400, 412),
         }
@@ -116,10 +155,17 @@ class ResourceOperations:
     def _collection_post(self, args: dict) -> dict:
         created = self._response("The record was created.", self._data_ref())
         created["links"] = self._record_links()
+        data = c.ref("schemas", f"{self.component}Data")
+        if not self.closed:
+            record_id = {"type": "string",
+                         "description": "The id of the new record, generated when not sent."}
+            if self.id_pattern:
+                record_id["pattern"] = self.id_pattern
+            data = {"allOf": [data], "properties": {self.id_field: record_id}}
         return {
             "parameters": [c.ref("parameters", "If-Match"),
                            c.ref("parameters", "If-None-Match-Any")],
-            "requestBody": self._request_body(args),
+            "requestBody": self._request_body(args, data=data),
             "responses": {
                 "200": self._response("A record with this id or with the same unique fields "
                                       "exists: it is returned unchanged.", self._data_ref()),
@@ -168,17 +214,20 @@ class ResourceOperations:
     def _record_patch(self, args: dict) -> dict:
         behavior = {
             "name": "Response-Behavior", "in": "header",
-            "description": "`full` (default): the whole record; `light`: the changed fields; "
-                           "`diff`: the changed fields whose value differs from the one sent.",
-            "schema": {"type": "string", "enum": ["full", "light", "diff"]},
+            "description": "`full` (the default, and any other value): the whole record; "
+                           "`light`: the changed fields; `diff`: the changed fields whose value "
+                           "differs from the one sent (case-insensitive).",
+            "schema": {"type": "string", "examples": ["full", "light", "diff"]},
         }
         changes = c.ref("schemas", f"{self.component}Changes")
+        partial = c.ref("schemas", f"{self.component}Partial")
         return {
             "description": "The fields sent replace the stored ones; the others are kept.",
             "parameters": [c.ref("parameters", "If-Match"),
                            c.ref("parameters", "If-None-Match-Any"), behavior],
             "requestBody": self._request_body(args, data=changes),
-            "responses": {"200": self._response("The modified record.", changes,
+            "responses": {"200": self._response("The modified record (or the fields asked "
+                                                "by `Response-Behavior`).", partial,
                                                 c.headers("ETag", "Last-Modified"))},
             "errors": (400, 404, 409, 412, 415),
         }
@@ -187,7 +236,11 @@ class ResourceOperations:
         timestamp = {
             "name": self.modified_field, "in": "query",
             "description": "Timestamp of the tombstone, used when more recent than the "
-                           "record's.", "schema": {"type": "integer"},
+                           "record's; one held by another record of the collection is "
+                           "refused (400).",
+            "schema": {"anyOf": [
+                {"type": "integer", "minimum": MIN_INT64, "maximum": MAX_TIMESTAMP},
+                {"const": "", "description": "Read as not sent."}]},
         }
         return {
             "parameters": [timestamp, c.ref("parameters", "If-Match"),
@@ -231,7 +284,9 @@ class ResourceOperations:
         body = {"type": "object", "properties": properties, "additionalProperties": False}
         if required:
             body["required"] = required
-        return {"required": bool(required), "content": c.json_content(body)}
+        # A validator may refuse an empty body even when no key is required (shareable PATCH).
+        needs_body = bool(required) or require_body in args.get("validators", ())
+        return {"required": needs_body, "content": c.json_content(body)}
 
     def _record_links(self) -> dict:
         record_route = self.service.record_route.replace("-", "_")
@@ -244,16 +299,23 @@ class ResourceOperations:
         }
 
     def _field_type(self, field: str) -> dict:
+        """Values of a filter on ``field``.
+
+        Ids are text and timestamps 64-bit integers; any other value is read as
+        JSON when it can be (``true``, ``3``), else as text, and compared as such:
+        the type of the field is the meaningful one, any text is accepted.
+        """
         if field == self.id_field:
             return {"type": "string"}
         if field == self.modified_field:
-            return {"type": "integer"}
+            return {"type": "integer", "minimum": MIN_INT64, "maximum": MAX_INT64}
         if field not in self.mapping:
-            return {"type": "boolean"}  # the deleted field
-        schema = type_schema(self.mapping[field])
-        if schema.get("type") not in _SCALAR_TYPES:
+            schema = {"type": "boolean"}  # the deleted field
+        else:
+            schema = type_schema(self.mapping[field])
+        if schema.get("type") not in _SCALAR_TYPES - {"string"}:
             return {"type": "string"}
-        return schema
+        return {"anyOf": [schema, {"type": "string"}]}
 
     def _filters(self) -> list:
         parameters = []
@@ -261,22 +323,26 @@ class ResourceOperations:
             value = self._field_type(field)
             for prefix, meaning in FILTER_PREFIXES.items():
                 parameter = {"name": f"{prefix}{field}", "in": "query",
-                             "description": f"Records whose `{field}` is {meaning} this value."}
+                             "description": f"Records whose `{field}` is {meaning} this value "
+                                            "(read as JSON when it can be, else as text)."}
                 if prefix in _LIST_PREFIXES:
-                    parameter.update(schema={"type": "array", "items": value},
-                                     style="form", explode=False)
+                    values = {"type": "array", "items": value}
+                    if field == self.modified_field:
+                        values["minItems"] = 1  # an empty value is no timestamp (400)
+                    parameter.update(schema=values, style="form", explode=False)
                 else:
                     parameter["schema"] = value
                 parameters.append(parameter)
         return parameters
 
     def _timestamp_filters(self) -> list:
+        timestamp = {"type": "integer", "minimum": MIN_INT64, "maximum": MAX_INT64}
         return [
-            {"name": "_since", "in": "query", "schema": {"type": "integer"},
+            {"name": "_since", "in": "query", "schema": timestamp,
              "description": "Records (and tombstones) modified after this timestamp."},
-            {"name": "_before", "in": "query", "schema": {"type": "integer"},
+            {"name": "_before", "in": "query", "schema": timestamp,
              "description": "Records (and tombstones) modified before this timestamp."},
-            {"name": "_to", "in": "query", "schema": {"type": "integer"}, "deprecated": True,
+            {"name": "_to", "in": "query", "schema": timestamp, "deprecated": True,
              "description": "Deprecated alias of `_before`."},
         ]
 
@@ -286,17 +352,25 @@ class ResourceOperations:
             {"name": "_sort", "in": "query", "style": "form", "explode": False,
              "description": "Fields to sort on, descending when prefixed with `-`.",
              "schema": {"type": "array", "items": {"type": "string", "enum": sort_items}}},
-            {"name": "_limit", "in": "query", "schema": {"type": "integer"},
-             "description": "Page size (0: no limit, the `paginate_by` setting at most)."},
-            {"name": "_token", "in": "query", "schema": {"type": "string"},
-             "description": "Pagination token, as found in the `Next-Page` URL."},
+            {"name": "_limit", "in": "query",
+             "schema": {"anyOf": [
+                 {"type": "integer", "minimum": MIN_INT64, "maximum": MAX_INT64},
+                 {"const": "", "description": "No limit."}]},
+             "description": "Page size (0 or less, or empty: no limit; the `paginate_by` "
+                            "setting at most). The next page is the `Next-Page` URL, whose "
+                            "`_token` parameter is opaque."},
         ]
 
     def _fields_parameter(self) -> dict:
+        items = {"type": "string"}
+        if not self.preserve_unknown:
+            # Unknown root fields are refused (400) unless the resource keeps unknown fields.
+            names = "|".join(re.escape(field) for field in self.known_fields)
+            items["pattern"] = rf"^(?:{names})(?:\..*)?$"
         return {"name": "_fields", "in": "query", "style": "form", "explode": False,
                 "description": "Fields to return (dotted names for nested ones); `id` and "
                                "`last_modified` are always returned.",
-                "schema": {"type": "array", "items": {"type": "string"}}}
+                "schema": {"type": "array", "items": items}}
 
 
 def _not_modified() -> dict:

@@ -69,10 +69,14 @@ BUILTINS = {
 
 
 class PlainOperations:
-    """Builds the operations of a plain service (not a resource)."""
+    """Builds the operations of a plain service (not a resource).
 
-    def __init__(self, service):
+    :param settings: the application settings (limits of Cliquet's endpoints).
+    """
+
+    def __init__(self, service, settings=None):
         self.service = service
+        self.settings = settings or {}
 
     def tag(self) -> str:
         """Tag grouping the operations of this service."""
@@ -90,6 +94,9 @@ class PlainOperations:
         if schema is not None:
             result.update(_request(schema, method))
             statuses.add(400)
+        if service.name == "batch" and "requestBody" in result:
+            _describe_batch(result["requestBody"]["content"]["application/json"]["schema"],
+                            self.settings.get("batch_max_requests"))
         responses = {}
         for status, (description, body) in bodies.items():
             response = {"description": description, "headers": c.headers()}
@@ -102,6 +109,36 @@ class PlainOperations:
         responses.update(c.error_responses(statuses))
         result["responses"] = dict(sorted(responses.items()))
         return result
+
+
+def _describe_batch(payload: dict, max_requests) -> None:
+    """What the batch view adds to its Colander schema.
+
+    ``defaults`` is merged into each request before it is validated: a request
+    needs a ``path`` only when ``defaults`` has none. Headers are strings, a
+    path leading to the batch endpoint itself is refused, and the number of
+    requests is limited by the ``batch_max_requests`` setting.
+    """
+    properties = payload["properties"]
+    requests = properties["requests"]
+    request = requests["items"]
+    for each in (request, properties["defaults"]):
+        each["properties"]["headers"]["additionalProperties"] = {"type": "string"}
+        each["properties"]["path"]["description"] = (
+            "Path of the request, version prefix optional; not the batch endpoint itself "
+            "(`/batch`, even percent-encoded).")
+    request["properties"]["path"]["not"] = {"type": "string", "pattern": "/batch"}
+    request["required"] = [name for name in request.get("required", []) if name != "path"]
+    if not request["required"]:
+        del request["required"]
+    payload["anyOf"] = [
+        {"required": ["defaults"], "properties": {"defaults": {"required": ["path"]}}},
+        {"properties": {"requests": {"items": {"required": ["path"]}}}},
+    ]
+    payload["description"] = ("Each request is merged with `defaults` (its own values win): "
+                              "it needs a `path` unless `defaults` has one.")
+    if max_requests and int(max_requests) > 0:
+        requests["maxItems"] = int(max_requests)
 
 
 def _docstring(service, view) -> str | None:

@@ -39,7 +39,10 @@ def build_description(registry) -> dict:
     if basic_auth:
         components["securitySchemes"] = {BASIC_AUTH: {
             "type": "http", "scheme": "basic",
-            "description": "Any user name and password: they identify the user."}}
+            "description": "Any user name and password are accepted, none is refused: the "
+                           "pair identifies the user (another pair is another user, with "
+                           "records of its own). Without credentials, an endpoint that "
+                           "requires them answers 401."}}
     project_name = settings.get("project_name") or "cliquet"
     description = {
         "openapi": OPENAPI_VERSION,
@@ -59,11 +62,11 @@ def build_description(registry) -> dict:
     tags = {}
     for service in sorted(registry.cornice_services.values(), key=lambda s: s.path):
         if getattr(service, "resource", None) is not None:
-            builder = ResourceOperations(service, components["schemas"])
-            tags.setdefault(builder.tag(), _tag(builder.tag(), service.resource))
             id_pattern = registry.id_generator.regexp
+            builder = ResourceOperations(service, components["schemas"], id_pattern)
+            tags.setdefault(builder.tag(), _tag(builder.tag(), service.resource))
         else:
-            builder = PlainOperations(service)
+            builder = PlainOperations(service, settings)
             tags.setdefault(builder.tag(), {"name": builder.tag()})
             id_pattern = None
         path, parameters = _openapi_path(service.path, id_pattern)
