@@ -2,7 +2,9 @@
 import ast
 import base64
 import enum
+import functools
 import hmac
+import inspect
 import os
 import re
 import time
@@ -49,7 +51,22 @@ class _FastJSON:
             option |= orjson.OPT_SORT_KEYS
         if kwargs.get("indent"):
             option |= orjson.OPT_INDENT_2
-        return orjson.dumps(value, default=_json_default, option=option).decode("utf-8")
+        return _dumps(value, _json_default, option)
+
+
+def _dumps(value, default, option: int) -> str:
+    """``orjson.dumps`` as text; the standard library's encoder for what orjson
+    refuses to encode but JSON can hold (an integer beyond 64 bits, say, from a
+    body the standard decoder parsed)."""
+    try:
+        return orjson.dumps(value, default=default, option=option).decode("utf-8")
+    except orjson.JSONEncodeError:
+        import json as stdlib_json
+
+        return stdlib_json.dumps(value, default=default, ensure_ascii=False,
+                                 separators=(",", ":"),
+                                 sort_keys=bool(option & orjson.OPT_SORT_KEYS),
+                                 indent=2 if option & orjson.OPT_INDENT_2 else None)
 
 
 def _json_default(value):
@@ -77,7 +94,7 @@ def json_serializer(v, default=None, **kwargs) -> str:
         except TypeError:
             return default(obj)
 
-    return orjson.dumps(v, default=fallback, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    return _dumps(v, fallback, orjson.OPT_NON_STR_KEYS)
 
 
 class COMPARISON(str, enum.Enum):
@@ -179,6 +196,25 @@ def hmac_digest(secret, message: str, encoding: str = "utf-8") -> str:
     if isinstance(secret, str):
         secret = secret.encode(encoding)
     return hmac.digest(secret, message.encode(encoding), "sha256").hex()
+
+
+def accepts_keyword(function, name: str) -> bool:
+    """Whether ``function`` (or bound method) takes a keyword argument ``name``.
+
+    Lets new code pass a new keyword only to the backends and models that
+    take it (those written for Cliquet 3.1 do not). Computed once per function.
+    """
+    return _accepts_keyword(getattr(function, "__func__", function), name)
+
+
+@functools.lru_cache(maxsize=512)
+def _accepts_keyword(function, name: str) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def dict_subset(d: dict, keys) -> dict:

@@ -19,6 +19,14 @@ def _outside_int64(value) -> bool:
     return isinstance(value, int) and not _MIN_INT <= value <= _MAX_INT
 
 
+def _rounded_int64(sent, node) -> bool:
+    """Whether ``sent``, for an integer field, is a float at or beyond 64 bits: the
+    JSON parser gives one for an integer literal out of range (``-9223372036854775809``),
+    which ``colander.Integer`` would silently turn into the nearest 64-bit bound."""
+    return isinstance(sent, float) and isinstance(node.typ, colander.Integer) and \
+        not float(_MIN_INT) < sent < float(_MAX_INT)
+
+
 class ResourceSchema(colander.MappingSchema):
     """Base schema of a resource's records.
 
@@ -56,12 +64,15 @@ class ResourceSchema(colander.MappingSchema):
         appstruct = super().deserialize(cstruct)
         if not isinstance(appstruct, dict):
             return appstruct
+        raw = cstruct if isinstance(cstruct, dict) else {}
         invalid = colander.Invalid(self)
         for position, child in enumerate(self.children):
             value = appstruct.get(child.name)
-            if _outside_int64(value):
-                invalid.add(colander.Invalid(child, f"{value} is not a 64-bit integer"),
-                            position)
+            if not _outside_int64(value):
+                value = raw.get(child.name)
+                if not _rounded_int64(value, child):
+                    continue
+            invalid.add(colander.Invalid(child, f"{value} is not a 64-bit integer"), position)
         if invalid.children:
             raise invalid
         return appstruct

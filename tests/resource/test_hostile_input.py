@@ -305,3 +305,32 @@ def test_a_delete_timestamp_of_another_tombstone_is_a_400(app, alice):
                           status=400)
     _invalid(response, "last_modified", "querystring")
     assert "Retry-After" not in response.headers
+
+
+# Integers beyond 64 bits.
+
+@pytest.mark.parametrize("literal", ["-9223372036854775809", "-9223372036854776832",
+                                     "9223372036854775808", "100000000000000000000"])
+def test_an_integer_field_beyond_64_bits_is_refused_not_rounded(app, alice, literal):
+    body = '{"data": {"rank": %s}}' % literal
+    response = _send(app, "POST", "/v1/notes", body, alice, status=400)
+    assert _invalid(response, "data.rank").endswith("is not a 64-bit integer")
+    assert app.get("/v1/notes", headers=alice).json["data"] == []
+
+
+def test_the_64_bit_bounds_are_integers(app, alice):
+    for literal in ("-9223372036854775808", "9223372036854775807"):
+        created = _send(app, "POST", "/v1/notes", '{"data": {"rank": %s}}' % literal, alice,
+                        status=201).json["data"]
+        assert created["rank"] == int(literal)
+
+
+def test_a_batch_subrequest_with_an_integer_beyond_64_bits(app, alice):
+    """Kept as a direct request keeps it in a field of no declared type (a number)."""
+    body = ('{"requests": [{"method": "POST", "path": "/blobs",'
+            ' "body": {"data": {"big": 100000000000000000000}}}]}')
+    response = _send(app, "POST", "/v1/batch", body, alice, status=200).json["responses"][0]
+    assert response["status"] == 201
+    direct = _send(app, "POST", "/v1/blobs", '{"data": {"big": 100000000000000000000}}',
+                   alice, status=201).json["data"]
+    assert response["body"]["data"]["big"] == direct["big"] == 1e20
