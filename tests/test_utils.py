@@ -29,3 +29,20 @@ def test_subclassing_a_deprecated_class_warns():
 def test_json_serializer_and_decode64_keep_the_3_1_parameter_names():
     assert utils.json_serializer(v={"a": "/"}) == '{"a":"/"}'
     assert utils.decode64(encoded_content=utils.encode64("é")) == "é"
+
+
+def test_accepts_keyword_reads_signatures_of_functions_and_methods():
+    from cliquet.utils import accepts_keyword
+
+    class Backend31:
+        def get_all(self, collection_id, parent_id, filters=None, auth=None):
+            """Cliquet 3.1's signature: no ``count``."""
+
+    class Lenient:
+        def get_all(self, *args, **kwargs):
+            """Takes anything."""
+
+    assert not accepts_keyword(Backend31().get_all, "count")
+    assert accepts_keyword(Backend31().get_all, "auth")
+    assert accepts_keyword(Lenient().get_all, "count")
+    assert not accepts_keyword(len, "count")

@@ -109,6 +109,8 @@ class UserResource(EndpointsMixin):
         bind_request_context(collection_id=self.model.collection_id)
         self._timestamp = None
         self._collection_held = False
+        self._token_count = None  # the listing's count carried by ``_token``, if any
+        self._page_count = None  # the count to carry in the Next-Page token, if any
         if request.method not in ("GET", "HEAD") and \
                 has_subscribers(registry, ACTIONS.UPDATE):
             self.timestamp  # noqa: B018 -- events of writes carry the one before the change
@@ -281,7 +283,8 @@ class UserResource(EndpointsMixin):
         if not token:
             return [], 0
         try:
-            last_record, offset = _pagination.decode_token(token, self.model.modified_field)
+            last_record, offset, self._token_count = _pagination.decode_token_count(
+                token, self.model.modified_field)
         except _querystring.InvalidParameter as error:
             self._raise_invalid(error)
         return self._build_pagination_rules(sorting, last_record), offset
@@ -290,7 +293,22 @@ class UserResource(EndpointsMixin):
         return (rules or []) + _pagination.build_rules(sorting, last_record)
 
     def _build_pagination_token(self, sorting, last_record, offset):
-        return _pagination.build_token(sorting, last_record, offset)
+        return _pagination.build_token(sorting, last_record, offset, count=self._page_count)
+
+    def _count_scope(self) -> str | None:
+        """What the listing's total depends on besides the collection timestamp
+        (see :func:`_pagination.count_scope`); ``None`` when it cannot be reused."""
+        return _pagination.count_scope(self.request.prefixed_userid, self.request.GET.items())
+
+    def _known_total(self) -> int | None:
+        """The listing's total carried by ``_token``, if the collection did not
+        change since it was counted (same timestamp) and the listing is the
+        same (user, filters): the next pages need not count again (Issue #17)."""
+        count = self._token_count
+        if count is None or count.timestamp != self.timestamp or \
+                count.scope != self._count_scope():
+            return None
+        return count.total
 
     def _next_page_url(self, sorting, limit, last_record, offset):
         token = self._build_pagination_token(sorting, last_record, offset)
@@ -409,6 +427,13 @@ class ShareableResource(UserResource):
     def get_parent_id(self, request):
         """Shareable records have no parent."""
         return ""
+
+    def _count_scope(self) -> str | None:
+        # Records shared one by one: permission changes, which leave the
+        # collection timestamp as it is, change the total.
+        if getattr(self.context, "shared_ids", None):
+            return None
+        return super()._count_scope()
 
     def _extract_filters(self, queryparams=None):
         filters = super()._extract_filters(queryparams)

@@ -12,7 +12,7 @@ from cliquet.logs import bind_request_context
 from cliquet.resource import _pagination, _querystring
 from cliquet.storage import Filter
 from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
-from cliquet.utils import COMPARISON
+from cliquet.utils import COMPARISON, accepts_keyword
 
 
 class EndpointsMixin:
@@ -35,12 +35,20 @@ class EndpointsMixin:
         include_deleted = _querystring.has_modified_filter(filters, self.model.modified_field)
         pagination_rules, offset = self._extract_pagination_rules_from_token(limit, sorting)
 
-        records, total_records = self.model.get_records(
+        model = self.model
+        known_total = self._known_total() if pagination_rules else None
+        skip_count = known_total is not None and accepts_keyword(model.get_records, "count")
+        records, total_records = model.get_records(
             filters=filters, sorting=sorting, limit=limit, pagination_rules=pagination_rules,
-            include_deleted=include_deleted)
+            include_deleted=include_deleted, **({"count": False} if skip_count else {}))
+        if total_records is None:
+            total_records = known_total
 
         offset += len(records)
         if _pagination.has_next_page(limit, len(records), offset, total_records):
+            scope = self._count_scope()
+            if scope is not None:
+                self._page_count = _pagination.Count(total_records, self.timestamp, scope)
             response.headers["Next-Page"] = self._next_page_url(sorting, limit, records[-1],
                                                                 offset)
         if partial_fields:

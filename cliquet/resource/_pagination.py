@@ -3,13 +3,16 @@
 Pure functions, testable without a request.
 """
 import binascii
+import hashlib
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from cliquet.resource._querystring import InvalidParameter, is_integer, is_json_value
 from cliquet.storage import Filter
 from cliquet.utils import COMPARISON, decode64, encode64, json
 
-__all__ = ["build_rules", "build_token", "decode_token", "has_next_page", "next_page_url"]
+__all__ = ["Count", "build_rules", "build_token", "count_scope", "decode_token",
+           "decode_token_count", "has_next_page", "next_page_url"]
 
 MODIFIED_FIELD = "last_modified"
 
@@ -33,12 +36,27 @@ def build_rules(sorting, last_record: dict) -> list:
     return rules
 
 
-def build_token(sorting, last_record: dict, offset: int) -> str:
-    """Base64 JSON of the sort values of the last record and the offset."""
+class Count(NamedTuple):
+    """The total of a listing, valid while its collection keeps ``timestamp``.
+
+    ``scope`` names what else the total depends on (user, filters): see
+    :func:`count_scope`.
+    """
+
+    total: int
+    timestamp: int
+    scope: str
+
+
+def build_token(sorting, last_record: dict, offset: int, count: Count | None = None) -> str:
+    """Base64 JSON of the sort values of the last record and the offset, and
+    of the listing's ``count`` if given (so that the next page need not count)."""
     token = {
         "last_record": {field: last_record.get(field) for field, _ in sorting},
         "offset": offset,
     }
+    if count is not None:
+        token["count"] = list(count)
     return encode64(json.dumps(token))
 
 
@@ -47,6 +65,17 @@ def decode_token(token: str, modified_field: str = MODIFIED_FIELD) -> tuple[dict
 
     :raises InvalidParameter: the token is not base64 JSON of an object with
         ``last_record`` (an object) and ``offset`` (an integer).
+    """
+    last_record, offset, _ = decode_token_count(token, modified_field)
+    return last_record, offset
+
+
+def decode_token_count(token: str, modified_field: str = MODIFIED_FIELD
+                       ) -> tuple[dict, int, Count | None]:
+    """``(last_record, offset, count)`` of a ``_token``; ``count`` is ``None``
+    when the token carries none (or an invalid one: it is only a hint).
+
+    :raises InvalidParameter: as :func:`decode_token`.
     """
     try:
         info = json.loads(decode64(token))
@@ -64,7 +93,21 @@ def decode_token(token: str, modified_field: str = MODIFIED_FIELD) -> tuple[dict
     )
     if not valid:
         raise InvalidParameter("querystring", None, _INVALID_TOKEN)
-    return last_record, offset
+    count = info.get("count")
+    if isinstance(count, list) and len(count) == 3 and is_integer(count[0]) and \
+            count[0] >= 0 and is_integer(count[1]) and isinstance(count[2], str):
+        count = Count(*count)
+    else:
+        count = None
+    return last_record, offset, count
+
+
+def count_scope(user_id: str | None, params) -> str:
+    """What a listing's total depends on besides its collection: the user and the
+    querystring (``_token`` and ``_limit`` aside), in any order. A short digest."""
+    items = sorted((k, v) for k, v in params if k not in ("_token", "_limit"))
+    text = f"{user_id or ''}\n{urlencode(items)}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def has_next_page(limit: int | None, page_size: int, offset: int, total: int) -> bool:

@@ -6,6 +6,7 @@ A model is bound to one collection (``collection_id``) of one parent
 import warnings
 
 from cliquet.utils import DeprecatedMeta  # noqa: F401  (a Cliquet 3.1 public name)
+from cliquet.utils import accepts_keyword
 
 
 class Model:
@@ -52,17 +53,22 @@ class Model:
                     auth=self.auth)
 
     def get_records(self, filters=None, sorting=None, pagination_rules=None, limit=None,
-                    include_deleted=False, parent_id=None) -> tuple[list, int]:
+                    include_deleted=False, parent_id=None,
+                    count: bool = True) -> tuple[list, int | None]:
         """A page of records and the number of matching live records.
 
+        :param count: whether the total is wanted; when false it may be
+            ``None`` (not counted, if the storage can skip it).
         :returns: ``(records, total)``.
         """
-        return self.storage.get_all(
+        get_all = self.storage.get_all
+        extra = {} if count or not accepts_keyword(get_all, "count") else {"count": False}
+        return get_all(
             collection_id=self.collection_id, parent_id=self._parent(parent_id),
             filters=filters, sorting=sorting, pagination_rules=pagination_rules, limit=limit,
             include_deleted=include_deleted, id_field=self.id_field,
             modified_field=self.modified_field, deleted_field=self.deleted_field,
-            auth=self.auth)
+            auth=self.auth, **extra)
 
     def delete_records(self, filters=None, parent_id=None) -> list:
         """Delete every live record matching ``filters``.

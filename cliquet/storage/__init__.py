@@ -171,7 +171,8 @@ class StorageBase:
                 pagination_rules=None, limit: int | None = None,
                 include_deleted: bool = False, id_field: str = DEFAULT_ID_FIELD,
                 modified_field: str = DEFAULT_MODIFIED_FIELD,
-                deleted_field: str = DEFAULT_DELETED_FIELD, auth=None) -> tuple[list, int]:
+                deleted_field: str = DEFAULT_DELETED_FIELD, auth=None,
+                count: bool = True) -> tuple[list, int | None]:
         """Return a page of records and the number of matching live records.
 
         :param filters: list of :class:`Filter`, ANDed.
@@ -179,6 +180,9 @@ class StorageBase:
         :param pagination_rules: list of filter lists, ORed (keyset pagination).
         :param limit: maximum size of the page.
         :param include_deleted: include tombstones in the page (never in the total).
+        :param count: whether the total is wanted; when false, a backend for
+            which counting costs may return ``None`` instead (new in 3.2: the
+            resource passes it only to backends whose ``get_all`` takes it).
         :returns: ``(records, total)``.
         """
         raise NotImplementedError

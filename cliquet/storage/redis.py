@@ -376,7 +376,8 @@ class Storage(RedisBackend, MemoryBasedStorage):
     def get_all(self, collection_id, parent_id, filters=None, sorting=None,
                 pagination_rules=None, limit=None, include_deleted=False,
                 id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
-                deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> tuple[list, int]:
+                deleted_field=DEFAULT_DELETED_FIELD, auth=None, count=True) -> tuple[list, int]:
+        # The total costs nothing more here: always returned.
         _, records, tombstones = self._load(f"{collection_id}.{parent_id}", include_deleted)
         return self._extract_record_set(records, tombstones, filters, sorting,
                                        pagination_rules, limit)

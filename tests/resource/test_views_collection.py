@@ -4,6 +4,7 @@ import json
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import transaction
 
 
 def create(app, headers, data=None, url="/v1/notes"):
@@ -144,12 +145,89 @@ def test_pagination_follows_next_page(app, alice, notes):
     assert query["_sort"] == ["rank"] and query["min_rank"] == ["1"]
     assert query["_limit"] == ["3"]
     token = json.loads(base64.b64decode(query["_token"][0]))
+    total, timestamp, _ = token.pop("count")  # the total, as counted at that timestamp
+    assert (total, timestamp) == (4, int(response.headers["ETag"].strip('"')))
     assert token == {"last_record": {"rank": 3, "last_modified": notes[2]["last_modified"]},
                      "offset": 3}
     second = app.get(next_page, headers=alice)
     assert titles(second) == ["b"]
     assert second.headers["Total-Records"] == "4"
     assert "Next-Page" not in second.headers
+
+
+def next_page_token(response):
+    query = parse_qs(urlparse(response.headers["Next-Page"]).query)
+    return json.loads(base64.b64decode(query["_token"][0]))
+
+
+@pytest.fixture
+def counts(app, monkeypatch):
+    """The ``count`` argument of each storage listing (the storage itself runs)."""
+    storage = app.app.registry.storage
+    get_all, calls = storage.get_all, []
+
+    def get_all_spy(*args, **kwargs):
+        calls.append(kwargs.get("count", True))
+        return get_all(*args, **kwargs)
+
+    monkeypatch.setattr(storage, "get_all", get_all_spy)
+    return calls
+
+
+def test_next_pages_reuse_the_total_while_the_collection_is_unchanged(app, alice, notes,
+                                                                     counts):
+    url, totals = "/v1/notes?_limit=1&_sort=rank", []
+    while url:
+        response = app.get(url, headers=alice)
+        totals.append(response.headers["Total-Records"])
+        url = response.headers.get("Next-Page")
+    assert totals == ["4"] * 4
+    assert counts == [True, False, False, False]
+
+
+def test_a_write_between_pages_is_counted(app, alice, notes):
+    first = app.get("/v1/notes?_limit=2", headers=alice)
+    create(app, alice, {"title": "e"})
+    second = app.get(first.headers["Next-Page"], headers=alice)
+    assert second.headers["Total-Records"] == "5"
+    app.delete(f"/v1/notes/{notes[0]['id']}", headers=alice)
+    third = app.get(second.headers["Next-Page"], headers=alice)
+    assert third.headers["Total-Records"] == "4"
+
+
+def test_a_token_with_other_filters_or_another_user_counts_again(app, alice, bob, notes):
+    token = next_page_token(app.get("/v1/notes?_limit=1", headers=alice))
+    encoded = base64.b64encode(json.dumps(token).encode()).decode()
+    other_filter = app.get(f"/v1/notes?title=b&_limit=1&_token={encoded}", headers=alice)
+    assert other_filter.headers["Total-Records"] == "2"
+    other_user = app.get(f"/v1/notes?_limit=1&_token={encoded}", headers=bob)
+    assert other_user.headers["Total-Records"] == "0"
+
+
+def test_a_forged_count_of_another_time_is_not_believed(app, alice, notes):
+    token = next_page_token(app.get("/v1/notes?_limit=1", headers=alice))
+    token["count"][0] = 1000
+    token["count"][1] -= 1
+    encoded = base64.b64encode(json.dumps(token).encode()).decode()
+    response = app.get(f"/v1/notes?_limit=1&_token={encoded}", headers=alice)
+    assert response.headers["Total-Records"] == "4"
+
+
+def test_records_shared_one_by_one_are_counted_on_every_page(app, alice, bob):
+    bob_id = app.get("/v1/", headers=bob).json["user"]["id"]
+    ids = [app.post_json("/v1/articles", {"data": {"title": t}}, headers=alice).json["data"]["id"]
+           for t in "abc"]
+    for record_id in ids[:2]:
+        app.patch_json(f"/v1/articles/{record_id}", {"permissions": {"read": [bob_id]}},
+                       headers=alice)
+    first = app.get("/v1/articles?_limit=1", headers=bob)
+    assert first.headers["Total-Records"] == "2"
+    assert "count" not in next_page_token(first)
+    # Permissions written apart from the records leave the collection timestamp as it is.
+    app.app.registry.permission.add_principal_to_ace(f"/articles/{ids[2]}", "read", bob_id)
+    transaction.commit()
+    second = app.get(first.headers["Next-Page"], headers=bob)
+    assert second.headers["Total-Records"] == "3"
 
 
 def test_no_next_page_when_the_last_page_is_exactly_full(app, alice, notes):

@@ -251,7 +251,10 @@ class Storage(StorageBase):
     def get_all(self, collection_id, parent_id, filters=None, sorting=None,
                 pagination_rules=None, limit=None, include_deleted=False,
                 id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
-                deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> tuple[list, int]:
+                deleted_field=DEFAULT_DELETED_FIELD, auth=None,
+                count=True) -> tuple[list, int | None]:
+        """See :meth:`StorageBase.get_all`; without ``count``, no total (``None``):
+        the page alone is read, which needs no scan of every matching record."""
         builder = queries.QueryBuilder(
             id_field, modified_field, collection_id=collection_id, parent_id=parent_id,
             deleted_field=deleted_field)
@@ -259,7 +262,10 @@ class Storage(StorageBase):
         if include_deleted:
             source = f"{queries.RECORDS} UNION ALL {queries.TOMBSTONES}"
         where = builder.filters(filters)
-        template = queries.FILTERED_PAGE if where else queries.PAGE
+        if not count:
+            template = queries.PAGE_WITHOUT_TOTAL
+        else:
+            template = queries.FILTERED_PAGE if where else queries.PAGE
         sql = template.format(base=queries.BASE, filters=where, source=source,
                               rules=builder.rules(pagination_rules),
                               order=builder.order(sorting))
@@ -267,7 +273,9 @@ class Storage(StorageBase):
         if limit and limit > 0:
             page_size = min(limit, page_size)
         rows = self._execute(sql, dict(builder.params, limit=page_size), readonly=True)
-        if rows:
+        if not count:
+            total = None
+        elif rows:
             total = rows[0][3]
         elif pagination_rules:
             count = queries.COUNT.format(base=queries.BASE, filters=where)

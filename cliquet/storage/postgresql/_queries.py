@@ -158,6 +158,15 @@ SELECT id, last_modified, data, total
  LIMIT :limit
 """
 
+# A page alone (its total known otherwise): only the rows the order reaches.
+PAGE_WITHOUT_TOTAL = """
+SELECT id, last_modified, data, NULL AS total
+  FROM ({source}) AS r
+ WHERE TRUE{filters}{rules}
+ ORDER BY {order}
+ LIMIT :limit
+"""
+
 COUNT = "SELECT COUNT(*) FROM records WHERE {base}{filters}"
 
 _OPERATORS = {
