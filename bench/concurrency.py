@@ -83,11 +83,15 @@ class Tally:
         self._local = threading.local()
 
     def request(self, method, path, body=None, headers=None):
+        headers = dict(harness.HEADERS, **(headers or {}))
         client = getattr(self._local, "client", None)
-        if client is None:
+        try:
+            if client is None:
+                raise ConnectionError("no connection yet")
+            status, response_headers, data = client.request(method, path, body, headers)
+        except ConnectionError:  # none yet, or closed by the server after keep-alive
             client = self._local.client = harness.Client(self.port)
-        status, response_headers, data = client.request(
-            method, path, body, dict(harness.HEADERS, **(headers or {})))
+            status, response_headers, data = client.request(method, path, body, headers)
         with self._lock:
             self.statuses[status] += 1
         return status, response_headers, json.loads(data) if data else None
