@@ -6,6 +6,7 @@ from pyramid.settings import aslist
 
 from cliquet._defaults import DEFAULT_SETTINGS
 from cliquet._multiview import setup_multiviews
+from cliquet._accept import accept_property
 from cliquet._request import setup_request_class
 from cliquet._service import Service
 from cliquet.resource._registry import TypedBodyPredicate
@@ -76,6 +77,7 @@ def includeme(config):
     config.add_request_method(current_service, name="current_service", reify=True)
     config.add_request_method(lambda request: request.matchdict, name="match_dict",
                               property=True)
+    config.add_request_method(accept_property(), name="accept", property=True)
     config.commit()
 
     for include in aslist(settings["includes"]):
