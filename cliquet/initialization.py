@@ -76,9 +76,9 @@ def setup_json_serializer(config) -> None:
     config.add_renderer("cornicejson", CorniceRenderer(serializer=utils.json_serializer))
 
     def force_json_charset(event):
-        response = event.response
-        if response.content_type == JSON_CONTENT_TYPE and not response.charset:
-            response.headers["Content-Type"] = "application/json; charset=UTF-8"
+        headers = event.response.headers
+        if headers.get("Content-Type") == JSON_CONTENT_TYPE:  # no charset given
+            headers["Content-Type"] = "application/json; charset=UTF-8"
 
     config.add_subscriber(force_json_charset, NewResponse)
 
@@ -197,10 +197,13 @@ def setup_requests_scheme(config) -> None:
 
 def setup_vary_headers(config) -> None:
     """``Vary`` header on every response (``vary`` setting, default ``Authorization``)."""
-    vary = aslist(config.get_settings().get("vary", "Authorization"))
+    vary = ", ".join(aslist(config.get_settings().get("vary", "Authorization")))
 
     def on_new_response(event):
-        event.response.vary = vary
+        if vary:
+            event.response.headers["Vary"] = vary
+        else:
+            event.response.headers.pop("Vary", None)
 
     config.add_subscriber(on_new_response, NewResponse)
 

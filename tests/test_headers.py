@@ -10,6 +10,13 @@ def test_vary_is_authorization_by_default_and_configurable():
     assert make_app().get("/v1/").headers["Vary"] == "Authorization"
     app = make_app({"vary": "Authorization Accept-Language"})
     assert app.get("/v1/").headers["Vary"] == "Authorization, Accept-Language"
+    assert "Vary" not in make_app({"vary": ""}).get("/v1/").headers
+
+
+def test_json_responses_declare_their_charset():
+    app = make_app()
+    for response in (app.get("/v1/"), app.get("/v1/nowhere", status=404)):
+        assert response.headers["Content-Type"] == "application/json; charset=UTF-8"
 
 
 def test_backoff_on_every_response_when_set():

@@ -271,9 +271,12 @@ class UserResource(EndpointsMixin):
             self._raise_invalid(error)
 
     def _extract_partial_fields(self):
+        raw = self.request.GET.get("_fields")
+        if not raw:
+            return None
         try:
             return _querystring.extract_fields(
-                self.request.GET.get("_fields"), self._get_known_fields(),
+                raw, self._get_known_fields(),
                 self._schema.preserve_unknown, self.model.id_field, self.model.modified_field)
         except _querystring.InvalidParameter as error:
             self._raise_invalid(error)

@@ -3,6 +3,7 @@
 Pure functions, testable without a request: parsing the headers, the 304 and
 412 decisions, and the responses they lead to.
 """
+import functools
 import re
 from email.utils import formatdate
 
@@ -93,6 +94,12 @@ def last_modified(timestamp: int) -> str:
         seconds = min(max(int(timestamp), 0), MAX_TIMESTAMP) // 1000
     except (TypeError, ValueError, OverflowError):
         seconds = 0
+    return _http_date(seconds)
+
+
+@functools.lru_cache(maxsize=256)
+def _http_date(seconds: int) -> str:
+    """The HTTP date of ``seconds`` (recent ones are asked again and again)."""
     return formatdate(seconds, usegmt=True)
 
 
