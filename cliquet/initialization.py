@@ -5,6 +5,7 @@ so an application can drop, reorder or replace any of them.
 """
 import fnmatch
 import os
+import re
 import time
 import warnings
 from datetime import datetime
@@ -83,6 +84,10 @@ def setup_json_serializer(config) -> None:
     config.add_subscriber(force_json_charset, NewResponse)
 
 
+# A path that percent-encoding leaves as it is.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/_.~-]*")
+
+
 def setup_logging(config) -> None:
     """Structured logs: the configured renderer and one summary line per request."""
     settings = config.get_settings()
@@ -97,7 +102,9 @@ def setup_logging(config) -> None:
         environ = request.environ
         request.received_at = time.perf_counter()
         try:
-            path = request.path
+            path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+            if not _PLAIN_PATH.fullmatch(path):
+                path = request.path  # percent-encoded
             querystring = redact_querystring(request.GET) if environ.get("QUERY_STRING") else {}
         except UnicodeDecodeError:  # answered 400 by the error views
             path = utils.decode_header(environ.get("PATH_INFO", "").encode("latin-1"))

@@ -101,3 +101,20 @@ def test_custom_policy_users_hold_permissions(make_backend_app):
     app.get(f"/v1/memos/{body['data']['id']}", headers=bob, status=403)
     record = app.post_json("/v1/todos", {"data": {"title": "t"}}, headers=alice).json["data"]
     assert app.app.registry.storage.get("todo", "token:alice", record["id"])["title"] == "t"
+
+
+def test_basic_auth_callback_accepts_any_credentials_unless_checked():
+    from pyramid.testing import DummyRequest
+
+    from cliquet.authentication import BasicAuthAuthenticationPolicy
+
+    request = DummyRequest(headers={"Authorization": "Basic YWxpY2U6c2VjcmV0"})  # alice:secret
+    assert BasicAuthAuthenticationPolicy().callback("alice", request) == []
+    checked = []
+
+    def check(username, password, request):
+        checked.append((username, password))
+        return None  # refused
+
+    assert BasicAuthAuthenticationPolicy(check=check).callback("alice", request) is None
+    assert checked == [("alice", "secret")]

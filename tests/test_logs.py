@@ -230,3 +230,15 @@ def test_a_new_logger_is_only_built_for_a_line_that_is_logged(caplog, monkeypatc
         logger.new(code=201, path="/v1/x").info("subrequest.summary")
     assert built == [("cliquet",)]
     assert any('/v1/x" 201' in ANSI.sub("", r.getMessage()) for r in caplog.records)
+
+
+@pytest.mark.parametrize("path, logged", [
+    ("/v1/mushrooms/a-b_c.d~e", "/v1/mushrooms/a-b_c.d~e"),
+    ("/v1/caf%C3%A9s/x%20y", "/v1/caf%C3%A9s/x%20y"),
+    ("/v1/a:b@c", "/v1/a:b@c"),
+])
+def test_the_logged_path_is_percent_encoded_as_requested(path, logged):
+    from cliquet import logger
+
+    make_app().get(path, status=404)
+    assert logger._context._dict["path"] == logged
