@@ -1,15 +1,13 @@
-"""Process-memory storage, and the Python filtering shared with Redis.
+"""Process-memory storage.
 
-Values compare the way PostgreSQL orders JSONB (so every backend returns the
-same pages): ``null < strings < numbers < booleans < arrays < objects``, with
-an empty top-level array before ``null``; numbers compare numerically,
-strings by code point. A missing field never matches an equality, ``in_`` or
-comparison filter, always matches ``not_``/``exclude_``, and sorts after
-every value in ascending order.
+Records are filtered, sorted and paginated in Python
+(:mod:`cliquet.storage._recordset`), comparing values the way PostgreSQL
+orders JSONB (:mod:`cliquet.storage._jsonorder`), so that every backend
+returns the same pages.
 """
 import contextlib
 import functools
-import operator
+import operator  # noqa: F401  (a Cliquet 3.1 public name of this module)
 import threading
 import time
 from collections import defaultdict
@@ -19,182 +17,25 @@ from cliquet.storage import (
     DEFAULT_DELETED_FIELD,
     DEFAULT_ID_FIELD,
     DEFAULT_MODIFIED_FIELD,
-    Filter,
-    StorageBase,
+    Filter,  # noqa: F401  (a Cliquet 3.1 public name of this module)
+    StorageBase,  # noqa: F401  (a Cliquet 3.1 public name of this module)
     exceptions,  # noqa: F401  (a Cliquet 3.1 public name of this module)
 )
 from cliquet.storage import _undo as undo
+from cliquet.storage._jsonorder import SCALAR_KINDS, index_key, indexable_filter
+from cliquet.storage._recordset import (
+    MemoryBasedStorage,
+    apply_filters,
+    apply_pagination,  # noqa: F401  (imported from here by earlier code)
+    apply_sorting,  # noqa: F401  (a Cliquet 3.1 public name of this module)
+    copy_record,
+    get_unicity_rules,  # noqa: F401  (a Cliquet 3.1 public name of this module)
+)
 from cliquet.storage.exceptions import BackendError, RecordNotFoundError, UnicityError
-from cliquet.utils import COMPARISON, msec_time
-
-_MISSING = object()
-
-
-def json_key(value, top_level: bool = True) -> tuple:
-    """Total-order key of a JSON value, matching PostgreSQL's JSONB ordering."""
-    if value is None:
-        return (0,)
-    if isinstance(value, str):
-        return (1, value)
-    if isinstance(value, bool):
-        return (3, value)
-    if isinstance(value, (int, float)):
-        return (2, value)
-    if isinstance(value, (list, tuple)):
-        if top_level and not value:
-            return (-1,)
-        return (4, len(value), tuple(json_key(item, False) for item in value))
-    if isinstance(value, dict):
-        # JSONB stores object keys shortest first, then bytewise.
-        keys = sorted(value, key=lambda k: (len(k.encode("utf-8")), k.encode("utf-8")))
-        return (5, len(value), tuple((k, json_key(value[k], False)) for k in keys))
-    return (6, str(value))
-
-
-def _predicate(flt, pagination: bool):
-    """Compile a filter into ``record -> bool``, comparing JSON keys.
-
-    In ``pagination`` mode a missing value counts as greater than any value,
-    consistently with the ascending sort order.
-    """
-    field, value, op = flt
-    if op in (COMPARISON.IN, COMPARISON.EXCLUDE):
-        values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
-        keys = {json_key(v) for v in values}
-        if op == COMPARISON.IN:
-            return lambda r: (v := r.get(field, _MISSING)) is not _MISSING and json_key(v) in keys
-        return lambda r: (v := r.get(field, _MISSING)) is _MISSING or json_key(v) not in keys
-
-    key = json_key(value)
-    if op == COMPARISON.EQ:
-        return lambda r: (v := r.get(field, _MISSING)) is not _MISSING and json_key(v) == key
-    if op == COMPARISON.NOT:
-        return lambda r: (v := r.get(field, _MISSING)) is _MISSING or json_key(v) != key
-    compare = {
-        COMPARISON.LT: tuple.__lt__, COMPARISON.MAX: tuple.__le__,
-        COMPARISON.GT: tuple.__gt__, COMPARISON.MIN: tuple.__ge__,
-    }[COMPARISON(op)]
-    missing = pagination and op in (COMPARISON.GT, COMPARISON.MIN)
-
-    def match(record):
-        v = record.get(field, _MISSING)
-        if v is _MISSING:
-            return missing
-        return compare(json_key(v), key)
-
-    return match
-
-
-# Kinds of scalar JSON values whose Python comparison is the JSONB one.
-_SCALAR_KINDS = {str: 1, int: 2, float: 2}
-
-
-def _indexable_filter(filters):
-    """The first equality filter on a string or number, which an index can serve."""
-    for flt in filters or ():
-        _, value, op = flt
-        if op == COMPARISON.EQ and type(value) in _SCALAR_KINDS:
-            return flt
-    return None
-
-
-def _index_key(value) -> tuple:
-    """Equal for values the equality filter matches (``1`` and ``1.0``, never ``True``)."""
-    return _SCALAR_KINDS[type(value)], value
-
-
-def apply_filters(records, filters) -> list:
-    """Records matching every filter (ANDed)."""
-    matching = list(records)
-    for flt in filters or ():
-        matching = _select(matching, flt)
-    return matching
-
-
-def apply_pagination(records, pagination_rules) -> list:
-    """Records matching at least one rule (a rule is a list of ANDed filters)."""
-    if not pagination_rules:
-        return list(records)
-    matching, remaining = [], list(records)
-    for rule in pagination_rules:  # each rule keeps its matches out of the next ones' input
-        selected = remaining
-        for flt in rule:
-            selected = _select(selected, flt, pagination=True)
-        if selected:
-            chosen = {id(r) for r in selected}
-            matching += selected
-            remaining = [r for r in remaining if id(r) not in chosen]
-    return matching
-
-
-_SCALAR_OPERATORS = {
-    COMPARISON.EQ: operator.eq, COMPARISON.LT: operator.lt, COMPARISON.MAX: operator.le,
-    COMPARISON.GT: operator.gt, COMPARISON.MIN: operator.ge,
-}
-
-
-def _select(records: list, flt, pagination: bool = False) -> list:
-    """The ``records`` matching one filter, in their order.
-
-    Values of the filter's own scalar kind are compared in the loop itself,
-    without a call per record; the others go through the full predicate.
-    """
-    field, value, op = flt
-    kind = _SCALAR_KINDS.get(type(value))
-    compare = _SCALAR_OPERATORS.get(op) if kind is not None else None
-    if compare is None:
-        predicate = _predicate(flt, pagination)
-        return [r for r in records if predicate(r)]
-    if op == COMPARISON.EQ:  # cheap equality first, then kinds (``1 == True``)
-        equal = [r for r in records if r.get(field) == value]
-        return [r for r in equal if _SCALAR_KINDS.get(type(r[field])) == kind]
-    predicate = _predicate(flt, pagination)
-    kinds = _SCALAR_KINDS
-    return [r for r in records
-            if (compare(v, value) if kinds.get(type(v := r.get(field))) == kind
-                else predicate(r))]
-
-
-def _sort_keys(records: list, field: str) -> list:
-    """The sort key of each record for ``field``, missing values last."""
-    values = [r.get(field, _MISSING) for r in records]
-    kinds = {_SCALAR_KINDS.get(type(v)) for v in values}
-    if len(kinds) == 1 and None not in kinds:
-        return values  # one scalar kind: Python orders them as JSONB does
-    keys = []
-    for value in values:
-        kind = _SCALAR_KINDS.get(type(value))
-        if kind is not None:
-            keys.append((0, (kind, value)))  # same as json_key(), built faster
-        else:
-            keys.append((1,) if value is _MISSING else (0, json_key(value)))
-    return keys
-
-
-def apply_sorting(records, sorting, limit=None) -> list:
-    """Records sorted by every :class:`cliquet.storage.Sort`, missing values last ascending.
-
-    With ``limit``, only the first ``limit`` records.
-    """
-    result = list(records)
-    for field, direction in reversed(sorting or ()):
-        keys = _sort_keys(result, field)
-        order = sorted(range(len(result)), key=keys.__getitem__, reverse=direction < 0)
-        result = [result[i] for i in order]
-    return result[:limit] if limit and limit > 0 else result
-
-
-def copy_record(record: dict) -> dict:
-    """A copy sharing no mutable value with ``record``."""
-    return {k: _copy_value(v) for k, v in record.items()}
-
-
-def _copy_value(value):
-    if isinstance(value, dict):
-        return copy_record(value)
-    if isinstance(value, (list, tuple)):
-        return [_copy_value(v) for v in value]
-    return value
+from cliquet.utils import (
+    COMPARISON,  # noqa: F401  (a Cliquet 3.1 public name of this module)
+    msec_time,
+)
 
 
 def next_timestamp(previous: int | None, forced: int | None, now: int) -> int:
@@ -213,26 +54,6 @@ def next_timestamp(previous: int | None, forced: int | None, now: int) -> int:
 def tree() -> defaultdict:
     """A dict creating nested such dicts on access: ``tree()['a']['b'] = 1``."""
     return defaultdict(tree)
-
-
-def get_unicity_rules(collection_id, parent_id, record, unique_fields, id_field,
-                      for_creation) -> list[list[Filter]]:
-    """Filter rules matching the records that hold a ``unique_fields`` value of ``record``.
-
-    One rule (ANDed filters) per field with a non-null value; a record
-    matching any rule conflicts. Unless ``for_creation``, ``record`` itself
-    (its ``id_field``) is excluded.
-    """
-    rules = []
-    for field in unique_fields or ():
-        value = record.get(field)
-        if value is None:
-            continue
-        rule = [Filter(field, value, COMPARISON.EQ)]
-        if not for_creation:
-            rule.append(Filter(id_field, record[id_field], COMPARISON.NOT))
-        rules.append(rule)
-    return rules
 
 
 class RecordLocks:
@@ -317,130 +138,6 @@ class RecordLocks:
 def _describe(key: tuple) -> str:
     """``record (ids)`` or ``collection (ids)``, for the key of :class:`RecordLocks`."""
     return f"{'record' if len(key) == 3 else 'collection'} {key!r}"
-
-
-class MemoryBasedStorage(StorageBase):
-    """Helpers for backends that filter, sort and paginate in Python.
-
-    Constructor arguments are accepted and ignored, as in Cliquet 3.1.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__()
-
-    def delete_all(self, collection_id, parent_id, filters=None, id_field=DEFAULT_ID_FIELD,
-                   with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
-                   deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> list:
-        """Delete the matching live records one by one (the built-in backends do it at once)."""
-        records, _ = self.get_all(collection_id, parent_id, filters=filters, id_field=id_field,
-                                  modified_field=modified_field, deleted_field=deleted_field)
-        return [self.delete(collection_id, parent_id, record[id_field], id_field=id_field,
-                            with_deleted=with_deleted, modified_field=modified_field,
-                            deleted_field=deleted_field)
-                for record in records]
-
-    def apply_filters(self, records, filters) -> list:
-        """Records matching every filter (see :func:`apply_filters`)."""
-        return apply_filters(records, filters)
-
-    def apply_sorting(self, records, sorting) -> list:
-        """Records sorted (see :func:`apply_sorting`)."""
-        return apply_sorting(records, sorting)
-
-    def set_record_timestamp(self, collection_id, parent_id, record,
-                             modified_field=DEFAULT_MODIFIED_FIELD, last_modified=None) -> dict:
-        """Bump the collection timestamp for a write of ``record``, and stamp ``record``.
-
-        ``last_modified`` (else ``record[modified_field]``), when given, is kept
-        as the record's timestamp (§2.4). Returns ``record``.
-        """
-        forced = last_modified if last_modified is not None else record.get(modified_field)
-        record[modified_field] = self._bump_timestamp((collection_id, parent_id), forced)
-        return record
-
-    def _bump_timestamp(self, key: tuple, forced: int | None = None) -> int:
-        """The timestamp of a write in the collection ``key`` (ids pair), bumped."""
-        raise NotImplementedError
-
-    def _tombstone(self, record: dict, id_field: str, modified_field: str,
-                   deleted_field: str) -> dict:
-        """The tombstone of ``record``."""
-        return {id_field: record[id_field], modified_field: record[modified_field],
-                deleted_field: True}
-
-    def _check_unicity(self, records, record: dict, unique_fields, id_field: str,
-                       exclude_id: str | None = None) -> None:
-        """Raise :class:`UnicityError` for the first ``unique_fields`` value held elsewhere.
-
-        Null or missing values are ignored; the record ``exclude_id`` is skipped.
-        """
-        for field in unique_fields or ():
-            value = record.get(field)
-            if value is None:
-                continue
-            key = json_key(value)
-            for existing in records:
-                if existing[id_field] == exclude_id:
-                    continue
-                other = existing.get(field)
-                if other is not None and json_key(other) == key:
-                    raise UnicityError(field, copy_record(existing))
-
-    def _extract_record_set(self, records, tombstones=(), filters=None, sorting=None,
-                            pagination_rules=None, limit=None,
-                            tombstone_filters=None) -> tuple[list, int]:
-        """Filter, sort and paginate live ``records`` plus ``tombstones``.
-
-        :param tombstone_filters: the filters of the tombstones, when not
-            ``filters`` (live records already selected by some of them).
-        :returns: ``(page, total)``, the page made of copies and ``total``
-            counting the live records matching ``filters``.
-        """
-        matching = apply_filters(records, filters)
-        total = len(matching)
-        if tombstones:
-            matching += apply_filters(
-                tombstones, filters if tombstone_filters is None else tombstone_filters)
-        page = apply_sorting(apply_pagination(matching, pagination_rules), sorting, limit)
-        return [copy_record(r) for r in page], total
-
-
-    # Cliquet 3.1's signatures of the helpers above.
-
-    def strip_deleted_record(self, resource, parent_id, record, id_field=DEFAULT_ID_FIELD,
-                             modified_field=DEFAULT_MODIFIED_FIELD,
-                             deleted_field=DEFAULT_DELETED_FIELD) -> dict:
-        """The tombstone of ``record``: its id and timestamp, ``deleted_field`` true."""
-        return self._tombstone(record, id_field, modified_field, deleted_field)
-
-    def check_unicity(self, collection_id, parent_id, record, unique_fields, id_field,
-                      for_creation=False) -> None:
-        """Raise :class:`UnicityError` if a live record holds a unique value of ``record``.
-
-        Unless ``for_creation``, ``record`` itself (same id) is not a conflict.
-        """
-        rules = get_unicity_rules(collection_id, parent_id, record, unique_fields, id_field,
-                                  for_creation)
-        if not rules:
-            return
-        holders, _ = self.get_all(collection_id, parent_id, pagination_rules=rules,
-                                  id_field=id_field)
-        for rule in rules:
-            matching = apply_filters(holders, rule)
-            if matching:
-                raise UnicityError(rule[0].field, matching[0])
-
-    def extract_record_set(self, collection_id, records, filters, sorting,
-                           id_field=DEFAULT_ID_FIELD, deleted_field=DEFAULT_DELETED_FIELD,
-                           pagination_rules=None, limit=None) -> tuple[list, int]:
-        """Filter, sort and paginate ``records``, tombstones (``deleted_field``) included.
-
-        :returns: ``(page, total)``, ``total`` counting the live records matching ``filters``.
-        """
-        live = [r for r in records if not r.get(deleted_field)]
-        tombstones = [r for r in records if r.get(deleted_field)]
-        return self._extract_record_set(live, tombstones, filters, sorting, pagination_rules,
-                                        limit)
 
 
 class Storage(MemoryBasedStorage):
@@ -627,12 +324,12 @@ class Storage(MemoryBasedStorage):
             records = self._store.get(key, {}).values()
             tombstones = self._cemetery.get(key, {}).values() if include_deleted else ()
             record_filters = filters
-            indexed = _indexable_filter(filters)
+            indexed = indexable_filter(filters)
             if indexed is not None:
                 field, value, _ = indexed
                 index = self._equality_index(key, field)
                 if index is not None:
-                    records = index.get(_index_key(value), ())
+                    records = index.get(index_key(value), ())
                     record_filters = [f for f in filters if f is not indexed]
             return self._extract_record_set(records, tombstones, record_filters, sorting,
                                            pagination_rules, limit, tombstone_filters=filters)
@@ -654,8 +351,8 @@ class Storage(MemoryBasedStorage):
             index = {}
             for record in self._store.get(key, {}).values():
                 value = record.get(field)
-                if type(value) in _SCALAR_KINDS:
-                    index.setdefault(_index_key(value), []).append(record)
+                if type(value) in SCALAR_KINDS:
+                    index.setdefault(index_key(value), []).append(record)
             indexes[field] = index
         return index
 

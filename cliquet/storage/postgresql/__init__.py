@@ -21,7 +21,7 @@ from cliquet.storage import (
     exceptions,  # noqa: F401  (a Cliquet 3.1 public name of this module)
 )
 from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
-from cliquet.storage.memory import copy_record
+from cliquet.storage._recordset import copy_record
 from cliquet.storage.postgresql import _queries as queries
 from cliquet.storage.postgresql._migrator import Layout, Migrator
 from cliquet.storage.postgresql.client import PostgreSQLClient, create_from_config
