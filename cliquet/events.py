@@ -6,7 +6,7 @@ from pyramid.settings import asbool
 from zope.interface import implementedBy
 
 from cliquet.logs import logger
-from cliquet.storage._undo import UndoLog
+from cliquet.storage import _undo as undo_log
 from cliquet.utils import strip_uri_prefix
 
 # Names Cliquet 3.1 code imports from cliquet.events.
@@ -180,10 +180,14 @@ def setup_transaction_hook(config) -> None:
         if getattr(request, "parent", None) is not None:
             return
         current = request.tm.get()
-        current.addBeforeCommitHook(_notify_before_commit, args=(request,))
-        current.addAfterCommitHook(_notify_after_commit, args=(request,))
+        registry = request.registry
+        if has_subscribers(registry, ACTIONS.READ) or has_subscribers(registry, ACTIONS.UPDATE):
+            # Without subscribers, resources stack no event: nothing to notify.
+            current.addBeforeCommitHook(_notify_before_commit, args=(request,))
+            current.addAfterCommitHook(_notify_after_commit, args=(request,))
         if undo:
-            UndoLog(request.tm).join(current)
+            undo_log.arm(request.tm, current)
+            request.add_finished_callback(undo_log.disarm)
 
     config.add_subscriber(on_new_request, NewRequest)
 

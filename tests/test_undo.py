@@ -95,3 +95,42 @@ def test_a_log_is_active_in_its_own_thread_only(manager, calls):
 
 def test_the_log_sorts_after_database_managers():
     assert UndoLog(None).sortKey() > FailingVote().sortKey()
+
+
+def test_an_armed_transaction_is_joined_at_the_first_write_only(manager):
+    current = manager.begin()
+    undo.arm(manager, current)
+    assert undo.recording() and undo._active.get() is None  # armed, not joined yet
+    log = undo.active_log()
+    assert log is not None and log in current._resources
+    assert undo.active_log() is log  # joined once
+    manager.abort()
+    assert not undo.recording()
+
+
+def test_a_finished_request_leaves_nothing_armed(manager):
+    undo.arm(manager, manager.begin())
+    manager.abort()
+    undo.disarm()
+    assert not undo.recording() and undo.active_log() is None
+
+
+def test_reads_join_no_undo_log_and_writes_do(monkeypatch):
+    import webtest
+
+    from cliquet.testing import get_user_headers
+    from tests import support
+
+    joins = []
+    join = UndoLog.join
+    monkeypatch.setattr(UndoLog, "join", lambda self, txn: joins.append(self) or join(self, txn))
+    settings = dict(support.backend_settings("memory"), userid_hmac_secret="undo tests")
+    app = webtest.TestApp(support.make_wsgi_app(settings, scan="tests.resource.resources",
+                                                project_name="testapp"))
+    headers = get_user_headers("alice")
+    app.get("/v1/notes", headers=headers)
+    app.get("/v1/", headers=headers)
+    assert joins == []
+    app.post_json("/v1/notes", {"data": {"title": "a"}}, headers=headers, status=201)
+    assert len(joins) == 1
+    assert not undo.recording()  # the request is over

@@ -7,6 +7,11 @@ and the log, joined to the transaction as a data manager, runs these actions
 latest first when the transaction aborts. Without an active log (scripts,
 direct use, other threads) nothing is recorded.
 
+A request does not join its transaction up front (:func:`arm`): the
+log joins at the first write or hold of the request. A request that writes
+nothing to memory or Redis (every read) adds no data manager to its
+transaction, whose commit then has nothing to do.
+
 Undoing puts back the previous values of the keys written: like the writes
 themselves, it is not isolated from concurrent requests writing the same keys,
 unless they hold them: the log also keeps what the backends :meth:`~UndoLog.hold`
@@ -20,25 +25,59 @@ import logging
 import uuid
 from collections.abc import Callable
 
+from transaction._transaction import Status  # no public name for it
+
 logger = logging.getLogger(__name__)
 
 _active: contextvars.ContextVar["UndoLog | None"] = contextvars.ContextVar(
     "cliquet_undo_log", default=None)
+# (transaction manager, transaction) that a log joins at the first write.
+_armed: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
+    "cliquet_undo_armed", default=None)
+
+# The transaction can still take a data manager (its request is not over).
+_OPEN = (Status.ACTIVE, Status.DOOMED)
+
+
+def arm(transaction_manager, transaction) -> None:
+    """Make ``transaction`` (of ``transaction_manager``) the one of this context:
+    an :class:`UndoLog` joins it at the first write or hold (see :func:`active_log`)."""
+    _active.set(None)
+    _armed.set((transaction_manager, transaction))
+
+
+def disarm(request=None) -> None:
+    """Forget the armed transaction of this context (its request is over); a
+    Pyramid finished callback."""
+    _armed.set(None)
 
 
 def recording() -> bool:
     """Whether writes made in this context can be undone (worth recording)."""
-    return _active.get() is not None
+    if _active.get() is not None:
+        return True
+    armed = _armed.get()
+    return armed is not None and armed[1].status in _OPEN
 
 
 def active_log() -> "UndoLog | None":
-    """The log of the request transaction of this context, ``None`` outside one."""
-    return _active.get()
+    """The log of the request transaction of this context, ``None`` outside one
+    (joined now if the transaction was armed)."""
+    log = _active.get()
+    if log is None:
+        armed = _armed.get()
+        if armed is not None:
+            _armed.set(None)
+            transaction_manager, transaction = armed
+            if transaction.status in _OPEN:
+                log = UndoLog(transaction_manager)
+                log.join(transaction)
+    return log
 
 
 def record(action: Callable, *args) -> None:
     """Have ``action(*args)`` run if the active log's transaction aborts; else nothing."""
-    log = _active.get()
+    log = active_log()
     if log is not None:
         log.add(action, *args)
 
