@@ -1,7 +1,7 @@
 """SQL of the PostgreSQL storage, and the translation of filters and sorts.
 
 JSON fields compare as JSONB values (the order the memory backend mimics,
-see :mod:`cliquet.storage.memory`); ``id`` and ``last_modified`` use their
+see :mod:`cliquet.storage._jsonorder`); ``id`` and ``last_modified`` use their
 columns when the compared values have the column's type.
 """
 from cliquet.utils import COMPARISON, json
