@@ -1,6 +1,6 @@
 """Request body validation shared by Cliquet's endpoints (Cornice validators).
 
-Limits of request bodies (PROTOCOL.md, "Limits"; docs/protocol.rst):
+Limits of request bodies (docs/protocol.rst, "Limits"):
 
 * :data:`MAX_JSON_DEPTH`: nesting depth of a JSON body (objects and arrays);
 * no NUL character (``\\u0000``) in any string or key: PostgreSQL cannot store

@@ -79,7 +79,9 @@ def get_user_info(request) -> dict:
 
 
 def effective_principals(request) -> list:
-    """Principals of the request according to the security policy (PROTOCOL §5.3).
+    """Principals of the request according to the security policy.
+
+    See docs/protocol.rst, "Authentication".
 
     Pyramid 2 answers ``[Everyone]`` to ``request.effective_principals`` unless
     a legacy policy is in use; pyramid_multiauth's security policy knows better.

@@ -36,7 +36,9 @@ def groupfinder(userid, request):
 
 @implementer(IAuthorizationPolicy)
 class AuthorizationPolicy:
-    """Decide whether principals hold a permission on a context (PROTOCOL §3.4).
+    """Decide whether principals hold a permission on a context.
+
+    See docs/protocol.rst, "Permissions", and docs/resources.rst, "Permissions".
 
     ``private`` (user resources) is granted to any authenticated request;
     ``dynamic`` is replaced by the permission the context requires. The
@@ -74,7 +76,7 @@ class AuthorizationPolicy:
         return allowed
 
     def principals_allowed_by_permission(self, context, permission):
-        raise NotImplementedError()  # PROTOCOL §6.13: not implemented in Cliquet
+        raise NotImplementedError()  # Not in Cliquet 3.1 either (docs/compatibility.rst).
 
 
 def _with_prefixed_userid(principals, prefixed_userid) -> list:
@@ -87,7 +89,9 @@ def _with_prefixed_userid(principals, prefixed_userid) -> list:
 
 
 class RouteFactory:
-    """Authorization context of the shareable resources (PROTOCOL §3.3–§3.5).
+    """Authorization context of the shareable resources.
+
+    See docs/protocol.rst, "Permissions", and docs/resources.rst, "Permissions".
 
     Tells which permission the request needs on which object, and which
     principals the ``<resource>_<permission>_principals`` setting allows.

@@ -363,3 +363,55 @@ def test_the_protocol_reference_lists_every_errno():
         row = rows.get(str(error.value))
         assert row is not None, f"errno {error.value} missing from docs/protocol.rst"
         assert row[1] == f"``{error.name}``", row
+
+
+# References from the code to the documentation.
+
+#: Files whose comments another change of issue #18 rewrites; they may still
+#: point to the outside "PROTOCOL" document until then.
+NOT_YET_REFERENCING_DOCS = {"cliquet/utils.py", "cliquet/_cors.py",
+                            "cliquet/openapi/_resources.py", "cliquet/openapi/_services.py"}
+#: ``docs/<page>.rst`` followed by the quoted titles of its sections, as in
+#: ``(docs/protocol.rst, "Filtering", "Sorting")``.
+DOC_REFERENCE = re.compile(r'docs/([\w/-]+)\.rst((?:, "[^"]+")*)')
+UNDERLINE = re.compile(r'^([=\-~^#*+`:.\'"_])\1+$')
+
+
+def section_titles(page: str) -> set[str]:
+    """Titles of the sections of ``docs/<page>.rst`` (text above an underline)."""
+    lines = read_doc(f"{page}.rst").splitlines()
+    return {title.strip() for title, line in zip(lines, lines[1:])
+            if title.strip() and UNDERLINE.match(line) and len(line) >= len(title.strip())}
+
+
+def source_files() -> dict[str, str]:
+    """Text of each module of ``cliquet/``, comment and docstring lines joined."""
+    sources = {}
+    for folder, _, names in os.walk(os.path.join(ROOT, "cliquet")):
+        for name in names:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+                # A reference may be wrapped over comment or docstring lines.
+                sources[os.path.relpath(path, ROOT)] = re.sub(r"\s*\n\s*#?\s*", " ", text)
+    return sources
+
+
+def test_code_points_to_the_repository_docs_not_to_an_outside_document():
+    offenders = sorted(path for path, text in source_files().items()
+                       if ("PROTOCOL §" in text or "PROTOCOL.md" in text or "§" in text)
+                       and path not in NOT_YET_REFERENCING_DOCS)
+    assert offenders == []
+
+
+def test_the_sections_the_code_points_to_exist():
+    references = 0
+    for path, text in source_files().items():
+        for page, titles in DOC_REFERENCE.findall(text):
+            assert os.path.exists(os.path.join(DOCS, f"{page}.rst")), (path, page)
+            existing = section_titles(page)
+            for title in re.findall(r'"([^"]+)"', titles):
+                references += 1
+                assert title in existing, f'{path}: no section "{title}" in docs/{page}.rst'
+    assert references >= 25

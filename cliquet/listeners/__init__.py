@@ -49,7 +49,8 @@ def setup_listeners(config) -> None:
         if ACTIONS.READ in actions:
             config.add_subscriber(listener, ResourceRead)
             if not changes:
-                return  # Quirk of Cliquet 3.1 (§6.11): later listeners are skipped.
+                # Listeners: docs/configuration.rst, "Event listeners".
+                return  # Quirk of Cliquet 3.1: later listeners are skipped.
 
 
 def _filtered(listener, actions, resources):

@@ -1,4 +1,7 @@
-"""Resources: the REST protocol of collections and records (PROTOCOL §2, §6.3–§6.5).
+"""Resources: the REST protocol of collections and records.
+
+The protocol is in docs/protocol.rst, "Resources"; the Python side (schemas,
+flavours, registration, hooks) in docs/resources.rst.
 
 Subclass :class:`UserResource` (records private to each user) or
 :class:`ShareableResource` (records shared through permissions), give it a
@@ -104,7 +107,8 @@ class UserResource(EndpointsMixin):
         if self.record_id is not None and request.method in _RECORD_WRITES:
             # The record is held from its read to the end of the request's
             # transaction: preconditions are checked, and PATCH merges, on the
-            # version the write replaces (no lost update, PROTOCOL §2.5).
+            # version the write replaces (no lost update: docs/backends.rst,
+            # "Concurrent writes").
             self.model.for_update = True
         bind_request_context(collection_id=self.model.collection_id)
         self._timestamp = None

@@ -1,4 +1,6 @@
-"""The seven endpoints of a resource (PROTOCOL §2.6), mixed into ``UserResource``.
+"""The seven endpoints of a resource, mixed into ``UserResource``.
+
+Their protocol is in docs/protocol.rst, "Resources".
 
 Each view reads the request through the resource hooks (``_extract_*``,
 ``_raise_*``, ``process_record``, ``apply_changes``...), talks to storage

@@ -1,4 +1,6 @@
-"""Keyset pagination: the opaque ``_token`` and the ``Next-Page`` decision (PROTOCOL §2.10).
+"""Keyset pagination: the opaque ``_token`` and the ``Next-Page`` decision.
+
+The protocol is in docs/protocol.rst, "Pagination".
 
 Pure functions, testable without a request.
 """

@@ -1,4 +1,7 @@
-"""Conditional requests: ``If-Match``, ``If-None-Match``, timestamp headers (§2.4, §2.5).
+"""Conditional requests: ``If-Match``, ``If-None-Match``, timestamp headers.
+
+The protocol is in docs/protocol.rst, "Timestamps and synchronisation",
+"Concurrency control".
 
 Pure functions, testable without a request: parsing the headers, the 304 and
 412 decisions, and the responses they lead to.
@@ -67,7 +70,7 @@ def not_modified(if_none_match, current: int) -> bool:
 
 def precondition_failed(if_match: int | None, if_none_match_any: bool, current: int,
                         existing: dict | None = None, deleted_field: str = "deleted") -> bool:
-    """412 decision (§2.5).
+    """412 decision (docs/protocol.rst, "Concurrency control").
 
     :param if_match: parsed ``If-Match``; ``None`` when absent.
     :param if_none_match_any: ``If-None-Match: *`` was sent.

@@ -1,7 +1,7 @@
 """Querystring of collection endpoints: filters, sorting, page size and fields.
 
-Pure functions of PROTOCOL §2.7 (filters), §2.9 (sorting), §2.10 (page size)
-and §2.11 (partial responses), testable without a request. They raise
+Pure functions of the protocol (docs/protocol.rst, "Filtering", "Sorting",
+"Pagination", "Partial responses"), testable without a request. They raise
 :class:`InvalidParameter`, which the resource turns into a 400 error.
 
 Values reaching the storage are kept to what every backend can store and
@@ -72,7 +72,10 @@ def is_json_value(value) -> bool:
 
 
 def filter_value(raw: str):
-    """Native value of a filter (§2.7); Python-only literals (``1j``, ``{1}``) stay text."""
+    """Native value of a filter; Python-only literals (``1j``, ``{1}``) stay text.
+
+    See docs/protocol.rst, "Filtering".
+    """
     value = native_value(raw)
     return value if is_json_value(value) else raw
 
@@ -104,7 +107,7 @@ def _valid_value(value, field: str, id_field: str, modified_field: str) -> bool:
 def extract_filters(params: Iterable[tuple[str, str]], is_known_field: Callable[[str], bool],
                     modified_field: str = "last_modified",
                     id_field: str = "id") -> tuple[list, bool]:
-    """Filters of a collection querystring (§2.7).
+    """Filters of a collection querystring (docs/protocol.rst, "Filtering").
 
     :param params: the ``(name, value)`` pairs of the querystring.
     :param is_known_field: tells whether a field may be filtered.
@@ -156,7 +159,9 @@ def has_modified_filter(filters: Iterable, modified_field: str = "last_modified"
 
 def extract_sorting(raw: str | None, is_known_field: Callable[[str], bool],
                     modified_field: str = "last_modified") -> list:
-    """Sorting of ``_sort=f1,-f2``, ending with ``last_modified`` descending (§2.9).
+    """Sorting of ``_sort=f1,-f2``, ending with ``last_modified`` descending.
+
+    See docs/protocol.rst, "Sorting".
 
     Items not matching ``[-+]field`` are skipped. The final sort is added
     unless the list holds exactly ``last_modified``; a repeated field is kept
@@ -186,7 +191,9 @@ def extract_sorting(raw: str | None, is_known_field: Callable[[str], bool],
 
 
 def extract_limit(raw: str | None, paginate_by=None) -> int | None:
-    """Page size: ``_limit`` capped by ``paginate_by`` (§2.10); ``None`` = unlimited.
+    """Page size: ``_limit`` capped by ``paginate_by``; ``None`` = unlimited.
+
+    See docs/protocol.rst, "Pagination".
 
     ``_limit=0``, an empty or a negative ``_limit`` mean no limit, even with
     ``paginate_by`` (a quirk).
@@ -210,7 +217,9 @@ def extract_limit(raw: str | None, paginate_by=None) -> int | None:
 
 def extract_fields(raw: str | None, known_fields: Iterable[str], preserve_unknown: bool = False,
                    id_field: str = "id", modified_field: str = "last_modified") -> list | None:
-    """Fields of ``_fields=a,b.c`` (§2.11), always with the id and the timestamp.
+    """Fields of ``_fields=a,b.c``, always with the id and the timestamp.
+
+    See docs/protocol.rst, "Partial responses".
 
     :returns: ``None`` when no projection is asked.
     :raises InvalidParameter: unknown root fields, unless unknown fields are preserved.

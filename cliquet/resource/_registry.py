@@ -24,8 +24,8 @@ def register(depth=1, **kwargs):
 def register_resource(resource_cls, settings=None, viewset=None, depth=1, **kwargs):
     """Register the collection and record services of ``resource_cls`` at scan time.
 
-    :param settings: decide which endpoints are enabled (§2.14); the
-        application settings by default.
+    :param settings: decide which endpoints are enabled (docs/resources.rst,
+        "Registration and viewsets"); the application settings by default.
     :param viewset: a :class:`ViewSet` instance, ``resource_cls.default_viewset``
         built with ``kwargs`` by default (else updated with them).
     :raises pyramid.exceptions.ConfigurationError: at scan time, when no

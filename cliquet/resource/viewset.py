@@ -1,4 +1,6 @@
-"""ViewSets: how a resource class becomes Cornice services (PROTOCOL §6.4).
+"""ViewSets: how a resource class becomes Cornice services.
+
+See docs/resources.rst, "Registration and viewsets".
 
 A viewset holds the paths, methods and Cornice arguments of the two
 endpoints of a resource. Any attribute can be overridden at registration
@@ -98,7 +100,7 @@ def _validate_payload(request, node, payload: dict) -> dict:
 
 
 def validate_request(request, schema=None, **kwargs):
-    """Cornice validator of POST/PUT/PATCH (PROTOCOL §1.8.4).
+    """Cornice validator of POST/PUT/PATCH (docs/protocol.rst, "Records", "Errors").
 
     ``schema`` is the request body. Errors: ``Invalid JSON request body: ...``,
     ``<key> is not allowed`` (unknown payload keys and any querystring

@@ -30,7 +30,8 @@ class StorageBase:
     """Storage abstraction used by the resources.
 
     Records live in collections identified by ``(collection_id, parent_id)``;
-    each collection has its own timestamp (§2.4). Every method raises
+    each collection has its own timestamp (docs/protocol.rst, "Timestamps and
+    synchronisation"). Every method raises
     :class:`cliquet.storage.exceptions.BackendError` when the backend fails.
     ``auth`` is the client's ``Authorization`` header, ignored by the built-in
     backends and meant for remote ones. Callers pass every argument after the
@@ -94,8 +95,9 @@ class StorageBase:
         one wrote. Resources read the record of a PUT, PATCH or DELETE this
         way, so that preconditions are checked on the record as it is when
         the write is applied, and a PATCH merges into the latest version
-        (PROTOCOL §2.5). Outside a request transaction (scripts, direct calls)
-        nothing is held. New in 3.2, not part of Cliquet 3.1's API.
+        (docs/backends.rst, "Concurrent writes"). Outside a request
+        transaction (scripts, direct calls) nothing is held. New in 3.2, not
+        part of Cliquet 3.1's API.
 
         This default holds nothing and returns :meth:`get`: a backend written
         for Cliquet 3.1 keeps working, without that atomicity.

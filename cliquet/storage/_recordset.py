@@ -119,7 +119,8 @@ class MemoryBasedStorage(StorageBase):
         """Bump the collection timestamp for a write of ``record``, and stamp ``record``.
 
         ``last_modified`` (else ``record[modified_field]``), when given, is kept
-        as the record's timestamp (§2.4). Returns ``record``.
+        as the record's timestamp (docs/protocol.rst, "Timestamps and
+        synchronisation"). Returns ``record``.
         """
         forced = last_modified if last_modified is not None else record.get(modified_field)
         record[modified_field] = self._bump_timestamp((collection_id, parent_id), forced)

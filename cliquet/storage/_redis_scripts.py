@@ -1,6 +1,7 @@
 """Lua scripts of the Redis storage: each one is an atomic read or write.
 
-Timestamps follow §2.4: without a forced value ``max(now, previous + 1)``;
+Timestamps follow docs/protocol.rst, "Timestamps and synchronisation":
+without a forced value ``max(now, previous + 1)``;
 with one, the record keeps it and the collection timestamp becomes it when
 greater than the previous one, ``previous + 1`` otherwise. Writes given an
 ``expected`` timestamp (anything but ``skip``) return ``{'changed'}`` when the

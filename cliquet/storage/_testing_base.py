@@ -41,7 +41,10 @@ class BaseStorageTest:
 
 
 def pagination_rules(sorting, last_record) -> list:
-    """Keyset rules of the page after ``last_record``, built as the resources do (§2.10)."""
+    """Keyset rules of the page after ``last_record``, built as the resources do.
+
+    See docs/protocol.rst, "Pagination".
+    """
     rules = []
     for k in range(len(sorting), 0, -1):
         rule = [Filter(s.field, last_record.get(s.field), COMPARISON.EQ) for s in sorting[:k - 1]]

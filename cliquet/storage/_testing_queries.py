@@ -9,7 +9,8 @@ from cliquet.utils import COMPARISON, accepts_keyword
 EQ, NOT, IN, EXCLUDE = COMPARISON.EQ, COMPARISON.NOT, COMPARISON.IN, COMPARISON.EXCLUDE
 LT, GT, MIN, MAX = COMPARISON.LT, COMPARISON.GT, COMPARISON.MIN, COMPARISON.MAX
 
-# Values of field ``v``, listed in their sort order (JSONB order, §2.9).
+# Values of field ``v``, listed in their sort order (JSONB order, the order of
+# docs/protocol.rst, "Sorting", on every backend).
 ORDERED_VALUES = [[], None, "", "B", "a", "ab", -3.5, 0, 2, 10, 10.5, False, True,
                   [1], [1, 2], {"a": 1}, {"a": 1, "b": 0}]
 

@@ -39,7 +39,9 @@ from cliquet.utils import (
 
 
 def next_timestamp(previous: int | None, forced: int | None, now: int) -> int:
-    """New collection timestamp after a write (§2.4).
+    """New collection timestamp after a write.
+
+    See docs/protocol.rst, "Timestamps and synchronisation".
 
     Without a forced value: ``max(now, previous + 1)``. With one: the forced
     value if it is greater than ``previous``, else ``previous + 1``.
