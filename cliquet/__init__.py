@@ -1,27 +1,17 @@
 """Cliquet: a toolkit to build HTTP (micro)services on Pyramid."""
-from importlib.metadata import PackageNotFoundError, version as _distribution_version
-
 from cornice import Service as CorniceService  # noqa: F401 (a 3.1 name of this module)
 from pyramid.settings import aslist
 
 from cliquet._defaults import DEFAULT_SETTINGS
-from cliquet._multiview import setup_multiviews
 from cliquet._accept import accept_property
-from cliquet._request import setup_request_class
 from cliquet._service import Service
+from cliquet._version import PROTOCOL_VERSION, __version__
 from cliquet.resource._registry import TypedBodyPredicate
 from cliquet.initialization import (
     initialize, initialize_cliquet, install_middlewares, load_default_settings,
 )
 from cliquet.logs import logger
 from cliquet.utils import current_resource_name, current_service, follow_subrequest
-
-try:
-    __version__ = _distribution_version("cliquet")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
-
-PROTOCOL_VERSION = "2"
 
 __all__ = [
     "DEFAULT_SETTINGS", "PROTOCOL_VERSION", "Service", "__version__", "current_resource_name",
@@ -53,8 +43,6 @@ def includeme(config):
     registry.route_prefix = config.route_prefix
     config.add_directive("add_api_capability", add_api_capability)
     config.add_view_predicate("typed_body", TypedBodyPredicate)
-    setup_request_class(config)
-    setup_multiviews(config)
 
     config.add_request_method(events.get_resource_events, name="get_resource_events")
     config.add_request_method(events.notify_resource_event, name="notify_resource_event")

@@ -21,6 +21,8 @@ DEFAULT_SETTINGS = {
     "id_generator": "cliquet.storage.generators.UUID4",
     "includes": "",
     "initialization_sequence": (
+        "cliquet.initialization.setup_request_class",
+        "cliquet.initialization.setup_multiviews",
         "cliquet.initialization.setup_request_bound_data",
         "cliquet.initialization.setup_json_serializer",
         "cliquet.initialization.setup_logging",

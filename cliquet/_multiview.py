@@ -36,5 +36,10 @@ def _check_predicates_first(event) -> None:
 
 
 def setup_multiviews(config) -> None:
-    """Make every multi-view check predicates first, once the app is created."""
+    """Step ``cliquet.initialization.setup_multiviews``: multi-views check predicates first.
+
+    Once the application is created, the class of each Pyramid ``MultiView``
+    registered becomes :class:`PredicateCheckingMultiView`. Dropping the step
+    from ``initialization_sequence`` keeps Pyramid's dispatch (same views chosen).
+    """
     config.add_subscriber(_check_predicates_first, ApplicationCreated)

@@ -22,5 +22,11 @@ def _build_request_class(event) -> None:
 
 
 def setup_request_class(config) -> None:
-    """Move request properties into a request class when the app is created."""
+    """Step ``cliquet.initialization.setup_request_class``: one request class, built once.
+
+    Once the application is created, the router's request extensions
+    (``Router.request_extensions.descriptors``) move into a subclass of its
+    request factory, registered as ``IRequestFactory``. Dropping the step from
+    ``initialization_sequence`` keeps Pyramid's class per request (same requests).
+    """
     config.add_subscriber(_build_request_class, ApplicationCreated)

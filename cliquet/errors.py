@@ -3,7 +3,9 @@ import enum
 
 from pyramid import httpexceptions
 
-from cliquet.utils import json, reapply_cors
+from cliquet._cors import reapply_cors
+from cliquet.logs import bind_request_context
+from cliquet.utils import json
 
 # Names Cliquet 3.1 code imports from cliquet.errors.
 from enum import Enum  # noqa: F401
@@ -80,9 +82,6 @@ def http_error(httpexception, errno=None, code=None, error=None, message=None,
 
 
 def _bind_errno(errno) -> None:
-    # Imported here: logs imports structlog only once logging is configured.
-    from cliquet.logs import bind_request_context
-
     bind_request_context(errno=int(errno))
 
 

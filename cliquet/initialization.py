@@ -2,6 +2,13 @@
 
 Each step is named by dotted path in the ``initialization_sequence`` setting,
 so an application can drop, reorder or replace any of them.
+
+Two steps patch Pyramid internals to save work per request, with the same
+responses: :func:`setup_request_class` and :func:`setup_multiviews`. They
+rely on attributes of Pyramid 2.0 and 2.1 (``Router.request_extensions``,
+``MultiView.get_views``); ``tests/test_architecture_pyramid.py`` checks them.
+An application that drops them, or lists its own Cliquet 3.1 sequence,
+works the same, only without these optimizations.
 """
 import fnmatch
 import os
@@ -20,6 +27,8 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.settings import asbool, aslist
 
 from cliquet import errors, utils
+from cliquet._multiview import setup_multiviews  # noqa: F401 (a step of the sequence)
+from cliquet._request import setup_request_class  # noqa: F401 (a step of the sequence)
 from cliquet.events import (  # noqa: F401 (names of cliquet.initialization in 3.1)
     ACTIONS, EventActionFilter, EventResourceFilter, ResourceChanged, ResourceRead,
 )

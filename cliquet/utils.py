@@ -28,6 +28,25 @@ from cornice import cors  # noqa: F401
 from pyramid.settings import aslist  # noqa: F401
 from pyramid.view import render_view_to_response  # noqa: F401
 
+_MOVED_3_1_NAMES = {"reapply_cors": "cliquet._cors"}
+
+
+def __getattr__(name):
+    """The 3.1 names that moved out of this module, resolved on first access.
+
+    This module imports nothing of the package (everything else may import
+    it); ``cliquet.utils.reapply_cors`` is the service's CORS behaviour, now
+    in :mod:`cliquet._cors`, a module that imports nothing of the package
+    either, so no import cycle can form.
+    """
+    module_name = _MOVED_3_1_NAMES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module_name), name)
+
+
 try:
     import sqlalchemy
 except ImportError:  # the ``postgresql`` extra is not installed
@@ -287,35 +306,6 @@ def current_resource_name(request):
     """Registered name of the resource behind the current request, or ``None``."""
     service = current_service(request)
     return getattr(service, "resource_name", None)
-
-
-def reapply_cors(request, response):
-    """Add the CORS headers to a response built outside the normal view flow."""
-    service = getattr(request, "current_service", None)
-    if service is not None and service.cors_enabled:
-        from cornice.cors import apply_cors_post_request
-
-        request.info["cors_checked"] = False
-        response = apply_cors_post_request(service, request, response)
-    else:
-        _allow_origin_from_settings(request, response)
-    if "Access-Control-Expose-Headers" not in response.headers:
-        from cliquet._service import Service
-
-        exposed = ", ".join(Service.default_cors_headers)
-        response.headers["Access-Control-Expose-Headers"] = exposed
-    return response
-
-
-def _allow_origin_from_settings(request, response) -> None:
-    # Outside services, wildcard patterns are not applied (PROTOCOL §1.5 quirk).
-    settings = request.registry.settings
-    origin = request.headers.get("Origin")
-    if origin:
-        allowed = settings.get("cors_origins") or ""
-        allowed = allowed.split() if isinstance(allowed, str) else list(allowed)
-        if "*" in allowed or origin in allowed:
-            response.headers["Access-Control-Allow-Origin"] = origin
 
 
 _URL_SAFE = "/?&=%:@!$'()*+,;#[]"

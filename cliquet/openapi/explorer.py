@@ -2,7 +2,7 @@
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from cliquet import Service
+from cliquet._service import Service
 
 # Relative URLs: the page works whatever the version prefix or mount point.
 PAGE = """<!DOCTYPE html>

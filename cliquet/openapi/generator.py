@@ -9,7 +9,7 @@ import re
 
 from pyramid.settings import aslist
 
-from cliquet import PROTOCOL_VERSION
+from cliquet._version import PROTOCOL_VERSION
 from cliquet.authentication import BasicAuthAuthenticationPolicy
 from cliquet.openapi import _components
 from cliquet.openapi._resources import ResourceOperations

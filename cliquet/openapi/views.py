@@ -2,7 +2,7 @@
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from cliquet import Service
+from cliquet._service import Service
 from cliquet.errors import JSON_CONTENT_TYPE
 from cliquet.openapi.generator import build_description
 from cliquet.utils import json

@@ -6,7 +6,8 @@ import colander
 from pyramid import httpexceptions
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from cliquet import Service, errors
+from cliquet import errors
+from cliquet._service import Service
 from cliquet._validation import body_validator
 from cliquet.events import restore_resource_events, snapshot_resource_events
 from cliquet.logs import bind_request_context, logger, subrequest_context

@@ -11,7 +11,7 @@ from cliquet.errors import ERRORS, JSON_CONTENT_TYPE, http_error
 from cliquet.logs import logger
 from cliquet.sentry import report_exception
 from cliquet.storage.exceptions import BackendError
-from cliquet.utils import reapply_cors
+from cliquet._cors import reapply_cors
 
 # Names Cliquet 3.1 code imports from cliquet.views.errors.
 from pyramid.authorization import Authenticated  # noqa: F401

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor, TimeoutError as FuturesTimeou
 import transaction
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from cliquet import Service
+from cliquet._service import Service
 from cliquet.logs import logger
 
 heartbeat = Service(name="heartbeat", path="/__heartbeat__",

@@ -2,7 +2,8 @@
 from pyramid.authorization import Authenticated  # noqa: F401 (a 3.1 name of this module)
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from cliquet import PROTOCOL_VERSION, Service
+from cliquet._service import Service
+from cliquet._version import PROTOCOL_VERSION
 
 hello = Service(name="hello", path="/", description="Welcome")
 
