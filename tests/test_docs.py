@@ -415,3 +415,13 @@ def test_the_sections_the_code_points_to_exist():
                 references += 1
                 assert title in existing, f'{path}: no section "{title}" in docs/{page}.rst'
     assert references >= 25
+
+
+def test_the_architecture_page_maps_every_part_of_the_package():
+    parts = " ".join(row[0] for row in list_table_rows(read_doc("architecture.rst"))
+                     if len(row) == 3)
+    for name in sorted(os.listdir(os.path.join(ROOT, "cliquet"))):
+        if name.endswith(".py"):
+            assert f"``{name}``" in parts, f"cliquet/{name} missing from docs/architecture.rst"
+        elif os.path.exists(os.path.join(ROOT, "cliquet", name, "__init__.py")):
+            assert f"``{name}/" in parts, f"cliquet/{name}/ missing from docs/architecture.rst"
