@@ -369,8 +369,7 @@ def test_the_protocol_reference_lists_every_errno():
 
 #: Files whose comments another change of issue #18 rewrites; they may still
 #: point to the outside "PROTOCOL" document until then.
-NOT_YET_REFERENCING_DOCS = {"cliquet/utils.py", "cliquet/_cors.py",
-                            "cliquet/openapi/_resources.py", "cliquet/openapi/_services.py"}
+NOT_YET_REFERENCING_DOCS = {"cliquet/openapi/_resources.py", "cliquet/openapi/_services.py"}
 #: ``docs/<page>.rst`` followed by the quoted titles of its sections, as in
 #: ``(docs/protocol.rst, "Filtering", "Sorting")``.
 DOC_REFERENCE = re.compile(r'docs/([\w/-]+)\.rst((?:, "[^"]+")*)')
