@@ -1,0 +1,83 @@
+"""The Pyramid internals the steps ``setup_request_class`` and ``setup_multiviews`` patch.
+
+These tests fail when a Pyramid release moves what the two steps rely on;
+``setup.cfg`` pins ``pyramid`` to the minor versions they are known to work with.
+"""
+import configparser
+import os
+import re
+from importlib.metadata import version
+
+import pytest
+import webtest
+from pyramid.config import views as pyramid_views
+from pyramid.interfaces import IMultiView, IRequestFactory
+from pyramid.request import Request
+from pyramid.router import Router
+
+from cliquet import _defaults
+from cliquet._multiview import PredicateCheckingMultiView
+from tests.support import MEMORY_SETTINGS, make_wsgi_app
+
+SETUP_CFG = os.path.join(os.path.dirname(os.path.dirname(__file__)), "setup.cfg")
+STEPS = ("cliquet.initialization.setup_request_class", "cliquet.initialization.setup_multiviews")
+SEQUENCE_3_1 = " ".join(step for step in _defaults.DEFAULT_SETTINGS["initialization_sequence"]
+                        if step not in STEPS)
+
+
+def _pyramid_pin() -> tuple[tuple[int, int], tuple[int, int]]:
+    parser = configparser.ConfigParser()
+    parser.read(SETUP_CFG)
+    requirements = parser["options"]["install_requires"]
+    match = re.search(r"^pyramid>=(\d+)\.(\d+),<(\d+)\.(\d+)$", requirements, re.MULTILINE)
+    assert match, "pyramid is pinned to a minor range: pyramid>=X.Y,<X.Z"
+    low_major, low_minor, high_major, high_minor = map(int, match.groups())
+    return (low_major, low_minor), (high_major, high_minor)
+
+
+def test_the_installed_pyramid_is_in_the_pinned_range():
+    low, high = _pyramid_pin()
+    installed = tuple(int(part) for part in version("pyramid").split(".")[:2])
+    assert low <= installed < high
+
+
+def test_multiview_has_what_setup_multiviews_relies_on():
+    assert issubclass(PredicateCheckingMultiView, pyramid_views.MultiView)
+    view = pyramid_views.MultiView("name")
+    assert callable(view.get_views) and view.name == "name"
+    assert IMultiView.providedBy(view)
+    view.__class__ = PredicateCheckingMultiView  # what the step does to each one
+    assert IMultiView.providedBy(view)
+
+
+def test_router_has_what_setup_request_class_relies_on():
+    app = make_wsgi_app(dict(MEMORY_SETTINGS, initialization_sequence=SEQUENCE_3_1))
+    assert isinstance(app, Router)
+    assert isinstance(app.request_factory, type) and issubclass(app.request_factory, Request)
+    # Cliquet's, Cornice's and pyramid_tm's reified request properties are there.
+    assert "current_service" in app.request_extensions.descriptors
+    assert app.registry.queryUtility(IRequestFactory) in (None, app.request_factory)
+
+
+def _multiviews(app) -> list:
+    return [registration.factory for registration in app.registry.registeredAdapters()
+            if registration.provided is IMultiView]
+
+
+def test_the_default_sequence_applies_both_steps():
+    app = make_wsgi_app(dict(MEMORY_SETTINGS))
+    assert app.request_extensions.descriptors == {}
+    assert "current_service" in vars(app.request_factory)
+    assert app.registry.queryUtility(IRequestFactory) is app.request_factory
+    views = _multiviews(app)
+    assert views and all(type(view) is PredicateCheckingMultiView for view in views)
+
+
+@pytest.mark.parametrize("path", ["/v1/", "/v1/__heartbeat__", "/v1/unknown"])
+def test_a_3_1_sequence_works_the_same_without_the_steps(path):
+    patched = webtest.TestApp(make_wsgi_app(dict(MEMORY_SETTINGS)))
+    plain_app = make_wsgi_app(dict(MEMORY_SETTINGS, initialization_sequence=SEQUENCE_3_1))
+    assert all(type(view) is pyramid_views.MultiView for view in _multiviews(plain_app))
+    plain = webtest.TestApp(plain_app)
+    expected, got = patched.get(path, status="*"), plain.get(path, status="*")
+    assert (got.status, got.json) == (expected.status, expected.json)
