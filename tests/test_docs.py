@@ -367,9 +367,6 @@ def test_the_protocol_reference_lists_every_errno():
 
 # References from the code to the documentation.
 
-#: Files whose comments another change of issue #18 rewrites; they may still
-#: point to the outside "PROTOCOL" document until then.
-NOT_YET_REFERENCING_DOCS = {"cliquet/openapi/_resources.py", "cliquet/openapi/_services.py"}
 #: ``docs/<page>.rst`` followed by the quoted titles of its sections, as in
 #: ``(docs/protocol.rst, "Filtering", "Sorting")``.
 DOC_REFERENCE = re.compile(r'docs/([\w/-]+)\.rst((?:, "[^"]+")*)')
@@ -399,8 +396,7 @@ def source_files() -> dict[str, str]:
 
 def test_code_points_to_the_repository_docs_not_to_an_outside_document():
     offenders = sorted(path for path, text in source_files().items()
-                       if ("PROTOCOL §" in text or "PROTOCOL.md" in text or "§" in text)
-                       and path not in NOT_YET_REFERENCING_DOCS)
+                       if "PROTOCOL §" in text or "PROTOCOL.md" in text or "§" in text)
     assert offenders == []
 
 

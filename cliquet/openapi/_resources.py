@@ -1,4 +1,5 @@
-"""Operations of the collection and record endpoints of a resource (PROTOCOL §2).
+"""Operations of the collection and record endpoints of a resource
+(docs/protocol.rst, "Resources").
 
 Request and response bodies come from the resource's Colander mapping and
 from the request schema its viewset gives Cornice; the querystring of the
@@ -117,7 +118,8 @@ class ResourceOperations:
     def operation(self, method: str, view, args: dict) -> dict:
         """The operation of ``method``, whose Cornice view arguments are ``args``.
 
-        ``view`` is not needed: each method of a resource has its protocol (§2.6).
+        ``view`` is not needed: each method of a resource has its protocol
+        (docs/protocol.rst, "Resources").
         """
         endpoint = self.service.endpoint_type
         build = getattr(self, f"_{endpoint}_{method.lower()}")

@@ -1,6 +1,7 @@
 """Operations of plain services: Cliquet's own, and any other ``cliquet.Service``.
 
-Cliquet's utility endpoints get their documented bodies (PROTOCOL §1.6, §4).
+Cliquet's utility endpoints get their documented bodies
+(docs/protocol.rst, "Utility endpoints", "Batch").
 Any other service is described from its Cornice arguments: the ``schema``
 (the JSON body, or Cornice 6's nested ``body``/``querystring``/``header``),
 the permission, and the view's docstring.
