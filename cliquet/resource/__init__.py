@@ -307,13 +307,13 @@ class UserResource(EndpointsMixin):
         (see :func:`_pagination.count_scope`); ``None`` when it cannot be reused."""
         return _pagination.count_scope(self.request.prefixed_userid, self.request.GET.items())
 
-    def _known_total(self) -> int | None:
+    def _known_total(self, scope: str | None) -> int | None:
         """The listing's total carried by ``_token``, if the collection did not
         change since it was counted (same timestamp) and the listing is the
-        same (user, filters): the next pages need not count again (Issue #17)."""
+        same (``scope``: see :meth:`_count_scope`): the next pages need not count again."""
         count = self._token_count
-        if count is None or count.timestamp != self.timestamp or \
-                count.scope != self._count_scope():
+        if count is None or scope is None or count.timestamp != self.timestamp or \
+                count.scope != scope:
             return None
         return count.total
 

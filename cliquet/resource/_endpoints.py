@@ -38,7 +38,8 @@ class EndpointsMixin:
         pagination_rules, offset = self._extract_pagination_rules_from_token(limit, sorting)
 
         model = self.model
-        known_total = self._known_total() if pagination_rules else None
+        scope = self._count_scope() if limit else None  # only pages need it
+        known_total = self._known_total(scope) if pagination_rules else None
         skip_count = known_total is not None and accepts_keyword(model.get_records, "count")
         records, total_records = model.get_records(
             filters=filters, sorting=sorting, limit=limit, pagination_rules=pagination_rules,
@@ -48,7 +49,6 @@ class EndpointsMixin:
 
         offset += len(records)
         if _pagination.has_next_page(limit, len(records), offset, total_records):
-            scope = self._count_scope()
             if scope is not None:
                 self._page_count = _pagination.Count(total_records, self.timestamp, scope)
             response.headers["Next-Page"] = self._next_page_url(sorting, limit, records[-1],
