@@ -72,5 +72,6 @@ DEFAULT_SETTINGS = {
     "transaction_per_request": True,
     "trailing_slash_redirect_enabled": True,
     "userid_hmac_secret": "",
+    "vary": "Authorization",
     "version_prefix_redirect_enabled": True,
 }

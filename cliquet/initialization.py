@@ -27,6 +27,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.settings import asbool, aslist
 
 from cliquet import errors, utils
+from cliquet._defaults import DEFAULT_SETTINGS
 from cliquet._multiview import setup_multiviews  # noqa: F401 (a step of the sequence)
 from cliquet._request import setup_request_class  # noqa: F401 (a step of the sequence)
 from cliquet.events import (  # noqa: F401 (names of cliquet.initialization in 3.1)
@@ -213,7 +214,7 @@ def setup_requests_scheme(config) -> None:
 
 def setup_vary_headers(config) -> None:
     """``Vary`` header on every response (``vary`` setting, default ``Authorization``)."""
-    vary = ", ".join(aslist(config.get_settings().get("vary", "Authorization")))
+    vary = ", ".join(aslist(config.get_settings()["vary"]))
 
     def on_new_response(event):
         if vary:
@@ -337,14 +338,15 @@ def install_middlewares(app, settings=None):
         if newrelic is None:
             raise ImportError("newrelic_config is set but the newrelic package is missing: "
                               "pip install newrelic")
-        newrelic.agent.initialize(newrelic_config, settings.get("newrelic_env", "dev"))
+        environment = settings.get("newrelic_env", DEFAULT_SETTINGS["newrelic_env"])
+        newrelic.agent.initialize(newrelic_config, environment)
         app = newrelic.agent.WSGIApplicationWrapper(app)
 
     if asbool(settings.get("profiler_enabled")):
         if ProfilerMiddleware is None:
             raise ImportError("profiler_enabled is set but the werkzeug package is missing: "
                               "pip install cliquet[monitoring]")
-        profile_dir = settings.get("profiler_dir") or "/tmp"
+        profile_dir = settings.get("profiler_dir") or DEFAULT_SETTINGS["profiler_dir"]
         os.makedirs(profile_dir, exist_ok=True)
         app = ProfilerMiddleware(app, restrictions="*cliquet*", profile_dir=profile_dir)
     return app
@@ -416,8 +418,6 @@ def initialize(config, version=None, project_name="", default_settings=None):
     :param default_settings: defaults of the application, overriding Cliquet's.
     :raises pyramid.exceptions.ConfigurationError: when the project version is missing.
     """
-    from cliquet._defaults import DEFAULT_SETTINGS
-
     settings = config.get_settings()
     project_name = (
         settings.pop("cliquet.project_name", None) or settings.get("project_name")
