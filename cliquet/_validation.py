@@ -153,18 +153,24 @@ def json_error_message(body, error: ValueError) -> str:
     return str(error)
 
 
-def json_body(request):
-    """The JSON body of ``request`` (``{}`` when empty).
+def json_body(request, loads=None, object_only: bool = False):
+    """The JSON body of ``request`` (``{}`` when empty): the one body parser of
+    the batch endpoint and of the resources' viewsets.
 
     A malformed body adds the protocol's error (location ``body``, name
     ``null``, ``Invalid JSON request body: <decoder message>``) and gives ``{}``
-    so that the schema can report what is missing too.
+    so that the schema can report what is missing too. So does a body
+    :func:`json_problem` refuses and, with ``object_only``, a body that is no
+    JSON object (``Invalid JSON request body: should be an object``).
+
+    :param loads: decoder of the raw body bytes; ``None``: WebOb's
+        ``request.json_body`` (standard library, the request charset).
     """
     body = request.body
     if not body:
         return {}
     try:
-        value = request.json_body
+        value = request.json_body if loads is None else loads(body)
     except RecursionError:  # the standard library decoder of WebOb, on a deep body
         request.errors.add("body", None, _TOO_DEEP)
         return {}
@@ -173,6 +179,9 @@ def json_body(request):
         request.errors.add("body", None, f"Invalid JSON request body: {message}")
         return {}
     if add_json_problem(request, body, value):
+        return {}
+    if object_only and not isinstance(value, dict):
+        request.errors.add("body", None, "Invalid JSON request body: should be an object")
         return {}
     return value
 

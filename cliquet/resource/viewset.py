@@ -17,7 +17,7 @@ import colander
 from pyramid.settings import asbool
 
 from cliquet import authorization
-from cliquet._validation import add_json_problem, json_error_message, timestamp_problem
+from cliquet._validation import json_body, timestamp_problem
 from cliquet.resource.schema import PermissionsSchema
 from cliquet.utils import DeprecatedMeta, json  # noqa: F401  (DeprecatedMeta: a 3.1 name)
 
@@ -40,24 +40,6 @@ class _Payload(colander.MappingSchema):
 
     optional_empty = ()
     timestamp_field = None
-
-
-def _load_json_body(request):
-    body = request.body
-    if not body:
-        return {}
-    try:
-        payload = json.loads(body)
-    except ValueError as error:
-        message = json_error_message(body, error)
-        request.errors.add("body", None, f"Invalid JSON request body: {message}")
-        return {}
-    if add_json_problem(request, body, payload):
-        return {}
-    if not isinstance(payload, dict):
-        request.errors.add("body", None, "Invalid JSON request body: should be an object")
-        return {}
-    return payload
 
 
 def _validate_timestamp(request, node, validated: dict) -> None:
@@ -111,7 +93,7 @@ def validate_request(request, schema=None, **kwargs):
     """
     if schema is None:
         return
-    payload = _load_json_body(request)
+    payload = json_body(request, loads=json.loads, object_only=True)
     request.info[RAW_BODY_KEY] = payload
     validated = _validate_payload(request, schema, payload)
     _validate_timestamp(request, schema, validated)
