@@ -51,3 +51,24 @@ def test_a_pool_class_without_size_takes_the_pool_settings_it_knows():
         assert client.engine.pool._recycle == 60
     finally:
         client.close()
+
+
+def test_the_storage_suite_merges_its_settings_over_the_defaults():
+    from cliquet import DEFAULT_SETTINGS
+    from cliquet.storage._testing_base import BaseStorageTest
+
+    seen = {}
+
+    class Backend:
+        @staticmethod
+        def load_from_config(config):
+            seen.update(config.get_settings())
+
+    suite = BaseStorageTest()
+    suite.backend = Backend
+    suite.load_storage({"storage_pool_size": 3})
+    assert seen["storage_pool_size"] == 3
+    assert seen["storage_max_fetch_size"] == DEFAULT_SETTINGS["storage_max_fetch_size"]
+    assert seen["transaction_per_request"] is False  # the suite runs outside requests
+    suite.load_storage({"transaction_per_request": True})
+    assert seen["transaction_per_request"] is True

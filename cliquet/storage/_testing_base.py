@@ -3,12 +3,23 @@ from typing import ClassVar
 
 from pyramid.config import Configurator
 
+from cliquet._defaults import DEFAULT_SETTINGS
 from cliquet.storage import Filter
 from cliquet.utils import COMPARISON
 
 
 class BaseStorageTest:
-    """Builds ``self.storage`` from ``backend`` and ``settings`` for each test."""
+    """Builds ``self.storage`` from ``backend`` and ``settings`` for each test.
+
+    ``settings`` are merged over :data:`cliquet.DEFAULT_SETTINGS`, as in an
+    application and as the cache and permission suites do, except
+    ``transaction_per_request``: off unless ``settings`` turn it on, since the
+    suite calls the backend outside any request (each call commits, as it
+    did when the suite built backends from bare settings).
+    """
+
+    #: What the suite merges ``settings`` over.
+    default_settings: ClassVar[dict] = {**DEFAULT_SETTINGS, "transaction_per_request": False}
 
     backend = None
     settings: ClassVar[dict] = {}
@@ -27,7 +38,7 @@ class BaseStorageTest:
         self.storage.flush()
 
     def load_storage(self, settings):
-        config = Configurator(settings=dict(settings))
+        config = Configurator(settings={**self.default_settings, **settings})
         return self.backend.load_from_config(config)
 
     def create_record(self, record=None, **kw):
