@@ -2,11 +2,10 @@
 import enum
 
 from pyramid.events import NewRequest
-from pyramid.settings import asbool
 from zope.interface import implementedBy
 
 from cliquet.logs import logger
-from cliquet.storage import _undo as undo_log
+from cliquet import _transaction
 from cliquet.utils import strip_uri_prefix
 
 # Names Cliquet 3.1 code imports from cliquet.events.
@@ -170,24 +169,23 @@ def _notify_after_commit(success, request):
 def setup_transaction_hook(config) -> None:
     """Notify resource events around the commit of each top-level request.
 
-    With ``transaction_per_request``, an undo log also joins the transaction,
-    so that an abort undoes the memory and Redis writes too.
+    Also sets up the request transaction itself
+    (:func:`cliquet._transaction.setup_request_transaction`: with
+    ``transaction_per_request``, an abort undoes the memory and Redis writes
+    too), this being its initialization step.
     """
-    undo = asbool(config.get_settings()["transaction_per_request"])
+    _transaction.setup_request_transaction(config)
 
     def on_new_request(event):
         request = event.request
         if getattr(request, "parent", None) is not None:
             return
-        current = request.tm.get()
         registry = request.registry
         if has_subscribers(registry, ACTIONS.READ) or has_subscribers(registry, ACTIONS.UPDATE):
             # Without subscribers, resources stack no event: nothing to notify.
+            current = request.tm.get()
             current.addBeforeCommitHook(_notify_before_commit, args=(request,))
             current.addAfterCommitHook(_notify_after_commit, args=(request,))
-        if undo:
-            undo_log.arm(request.tm, current)
-            request.add_finished_callback(undo_log.disarm)
 
     config.add_subscriber(on_new_request, NewRequest)
 

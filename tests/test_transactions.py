@@ -2,7 +2,7 @@
 import pytest
 import transaction
 
-from cliquet.storage import _undo as undo
+from cliquet import _transaction as undo
 
 KW = {"collection_id": "c", "parent_id": "p"}
 

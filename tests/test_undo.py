@@ -1,14 +1,16 @@
-"""The undo log as a zope ``transaction`` data manager (cliquet.storage._undo)."""
+"""The undo log as a zope ``transaction`` data manager (cliquet._transaction)."""
 import contextlib
+import glob
 import logging
+import os
 import threading
 
 import pytest
 import transaction
 from transaction.interfaces import NoTransaction
 
-from cliquet.storage import _undo as undo
-from cliquet.storage._undo import UndoLog
+from cliquet import _transaction as undo
+from cliquet._transaction import UndoLog
 
 
 @pytest.fixture
@@ -72,7 +74,7 @@ def test_a_failed_commit_of_another_manager_undoes(manager, calls):
 def test_a_failing_action_is_logged_and_the_others_still_run(manager, calls, caplog):
     undo.record(calls.append, 1)
     undo.record(int, "not a number")
-    with caplog.at_level(logging.ERROR, logger="cliquet.storage._undo"):
+    with caplog.at_level(logging.ERROR, logger="cliquet._transaction"):
         manager.abort()
     assert calls == [1]
     assert "Unable to undo" in caplog.text
@@ -95,6 +97,61 @@ def test_a_log_is_active_in_its_own_thread_only(manager, calls):
 
 def test_the_log_sorts_after_database_managers():
     assert UndoLog(None).sortKey() > FailingVote().sortKey()
+    assert UndoLog(None).sortKey() == undo.UNDO_LOG_SORT_KEY
+    # PostgreSQL data managers (one per client, its id after the prefix) first.
+    assert f"{undo.POSTGRESQL_SORT_KEY}:{2 ** 64}" < undo.UNDO_LOG_SORT_KEY
+
+
+def test_a_transaction_is_open_until_it_commits(manager):
+    current = manager.begin()
+    assert undo.is_open(current)
+    current.doom()
+    assert undo.is_open(current)  # doomed: still takes data managers
+    manager.abort()
+    current = manager.begin()
+    seen = []
+    current.addAfterCommitHook(lambda success: seen.append(undo.is_open(current)))
+    manager.commit()
+    assert seen == [False]
+
+
+def test_a_data_manager_joins_the_current_transaction_once():
+    key, built = object(), []
+
+    def factory(transaction_):
+        built.append(transaction_)
+        return FailingVote()
+
+    current = transaction.begin()
+    try:
+        assert not undo.joined(key)
+        first = undo.data_manager(key, factory)
+        assert undo.data_manager(key, factory) is first and undo.joined(key)
+        assert built == [current] and first in current._resources
+    finally:
+        transaction.abort()
+    seen = []
+    transaction.begin().addAfterCommitHook(
+        lambda success: seen.append(undo.data_manager(key, factory)))
+    transaction.commit()
+    assert seen == [None] and len(built) == 1
+
+
+def test_only_the_transaction_module_reads_the_private_status():
+    import cliquet
+
+    package = os.path.dirname(cliquet.__file__)
+    readers = sorted(os.path.relpath(path, package)
+                     for path in glob.glob(os.path.join(package, "**", "*.py"), recursive=True)
+                     if "transaction._transaction" in open(path, encoding="utf-8").read())
+    assert readers == ["_transaction.py"]
+
+
+def test_the_former_module_names_the_same_objects():
+    from cliquet.storage import _undo
+
+    assert _undo.UndoLog is UndoLog and _undo.record is undo.record
+    assert _undo.arm is undo.arm and _undo.active_log is undo.active_log
 
 
 def test_an_armed_transaction_is_joined_at_the_first_write_only(manager):

@@ -8,7 +8,7 @@ from cliquet.permission import (
     pattern_pairs,
     pattern_regexp,
 )
-from cliquet.storage import _undo as undo
+from cliquet import _transaction as undo
 
 
 class Permission(PermissionBase):

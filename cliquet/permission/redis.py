@@ -5,7 +5,7 @@ Redis deletes a set when its last member goes. Permission names may contain
 ``:`` (``record:create``); in object ids, ``:`` and ``\\`` are escaped with a
 ``\\`` so that the first unescaped ``:`` ends the object id. Within a request, writes
 remember what they changed (members added or removed, previous sets) so that
-an abort puts it back (:mod:`cliquet.storage._undo`).
+an abort puts it back (:mod:`cliquet._transaction`).
 """
 import os
 import re
@@ -19,7 +19,7 @@ from cliquet.permission import (
     pattern_pairs,
     pattern_regexp,
 )
-from cliquet.storage import _undo as undo
+from cliquet import _transaction as undo
 from cliquet.storage.redis import RedisBackend, create_from_config, wrap_redis_error
 
 _ACE_PREFIX = "permission:"

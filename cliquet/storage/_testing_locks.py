@@ -9,7 +9,7 @@ import transaction
 
 from cliquet.storage import StorageBase
 from cliquet.storage._testing_base import BaseStorageTest
-from cliquet.storage._undo import UndoLog
+from cliquet._transaction import UndoLog
 from cliquet.storage.exceptions import RecordNotFoundError
 
 # How long a holder keeps a record before writing it: a reader that did not
@@ -21,7 +21,7 @@ class ReadForUpdateTest(BaseStorageTest):
     """A record id read for update is held until the request transaction ends.
 
     A request transaction is a zope ``transaction`` joined by an
-    :class:`~cliquet.storage._undo.UndoLog`, as ``transaction_per_request``
+    :class:`~cliquet._transaction.UndoLog`, as ``transaction_per_request``
     makes every request's. Backends keeping the default
     :meth:`StorageBase.get_for_update` (which holds nothing) skip the tests of
     holding.

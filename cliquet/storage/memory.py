@@ -21,7 +21,7 @@ from cliquet.storage import (
     StorageBase,  # noqa: F401  (a Cliquet 3.1 public name of this module)
     exceptions,  # noqa: F401  (a Cliquet 3.1 public name of this module)
 )
-from cliquet.storage import _undo as undo
+from cliquet import _transaction as undo
 from cliquet.storage._jsonorder import SCALAR_KINDS, index_key, indexable_filter
 from cliquet.storage._recordset import (
     MemoryBasedStorage,

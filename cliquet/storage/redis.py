@@ -25,7 +25,7 @@ from cliquet.storage import (
 )
 from cliquet import utils  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.storage import _redis_scripts as scripts
-from cliquet.storage import _undo as undo
+from cliquet import _transaction as undo
 from cliquet.storage.exceptions import BackendError, RecordNotFoundError, UnicityError
 from cliquet.storage._recordset import MemoryBasedStorage, copy_record
 from cliquet.utils import json, msec_time

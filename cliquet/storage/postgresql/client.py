@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import orjson
 import transaction as zope_transaction
 from pyramid.settings import asbool
-from transaction._transaction import Status
 
+from cliquet import _transaction
 from cliquet.storage import exceptions  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.storage.exceptions import BackendError
 from cliquet.utils import native_value, sqlalchemy
@@ -100,18 +100,11 @@ class PostgreSQLClient:
     def in_request_transaction(self) -> bool:
         """Whether :meth:`connect` blocks run in the current zope ``transaction``
         (the request's), which holds their locks until it ends."""
-        return self.transactional and \
-            zope_transaction.get().status in (Status.ACTIVE, Status.DOOMED)
+        return self.transactional and _transaction.is_open(zope_transaction.get())
 
     def joined(self) -> bool:
         """Whether the current zope ``transaction`` already holds a connection of this client."""
-        if not self.transactional:
-            return False
-        try:
-            zope_transaction.get().data(self)
-        except KeyError:
-            return False
-        return True
+        return self.transactional and _transaction.joined(self)
 
     def close(self) -> None:
         """Close every pooled connection (the client stays usable: it reconnects)."""
@@ -256,16 +249,7 @@ class _RequestConnection:
         ``None`` once the transaction is committing or over (in its after-commit
         hooks, say): statements then commit on their own.
         """
-        current = zope_transaction.get()
-        if current.status not in (Status.ACTIVE, Status.DOOMED):
-            return None
-        try:
-            return current.data(client)
-        except KeyError:
-            request_connection = cls(client, current)
-            current.join(request_connection)
-            current.set_data(client, request_connection)
-            return request_connection
+        return _transaction.data_manager(client, functools.partial(cls, client))
 
     def for_statements(self, readonly: bool) -> Connection:
         """The connection, in a transaction from the first write on."""
@@ -308,8 +292,9 @@ class _RequestConnection:
         self._end()
 
     def sortKey(self) -> str:
-        """Before the undo log of the other backends (``~cliquet.undo``)."""
-        return f"cliquet.postgresql:{id(self.client)}"
+        """Before the undo log of the other backends (see
+        :data:`cliquet._transaction.POSTGRESQL_SORT_KEY`)."""
+        return f"{_transaction.POSTGRESQL_SORT_KEY}:{id(self.client)}"
 
     def _end(self) -> None:
         if self._ended:

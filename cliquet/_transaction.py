@@ -1,0 +1,251 @@
+"""The request transaction: its data managers, their order, how a request gets them.
+
+With ``transaction_per_request``, each top-level request runs in a zope
+``transaction`` (pyramid_tm) that two kinds of data managers join, both owned
+here:
+
+* the connection of each transactional PostgreSQL client (its data manager,
+  :class:`cliquet.storage.postgresql.client._RequestConnection`, is the
+  PostgreSQL code; it joins through :func:`data_manager`), which commits when
+  the transaction votes;
+* the :class:`UndoLog` of the memory and Redis backends, which write at once:
+  while a log is active in the current context, they :func:`record` how to
+  restore what each write changed, and the log runs these actions latest first
+  when the transaction aborts. Without an active log (scripts, direct use,
+  other threads) nothing is recorded.
+
+The transaction runs its data managers in the order of their ``sortKey``:
+:data:`POSTGRESQL_SORT_KEY` sorts before :data:`UNDO_LOG_SORT_KEY` (see there
+why). Whether a transaction still takes data managers is read in one place,
+:func:`is_open`.
+
+A request does not join its transaction up front (:func:`arm`, set up for
+every request by :func:`setup_request_transaction`): the log joins at the
+first write or hold of the request, and a PostgreSQL connection at the first
+statement. A request that writes nothing adds no data manager to its
+transaction, whose commit then has nothing to do.
+
+Undoing puts back the previous values of the keys written: like the writes
+themselves, it is not isolated from concurrent requests writing the same keys,
+unless they hold them: the log also keeps what the backends :meth:`~UndoLog.hold`
+for the request (records read for update, see
+:meth:`cliquet.storage.StorageBase.get_for_update`), released when the
+transaction ends, after the undo actions of an abort.
+
+Events (:mod:`cliquet.events`) only notify around the commit; this module
+imports nothing of the package, so that storage, permission and events
+backends may all import it.
+"""
+import contextvars
+import functools
+import logging
+import uuid
+from collections.abc import Callable
+
+import transaction as zope_transaction
+from pyramid.events import NewRequest
+from pyramid.settings import asbool
+
+# ``transaction`` has no public name for the states of a transaction (and no
+# interface exposing ``status``): read by ``is_open`` only.
+from transaction._transaction import Status
+
+logger = logging.getLogger(__name__)
+
+_active: contextvars.ContextVar["UndoLog | None"] = contextvars.ContextVar(
+    "cliquet_undo_log", default=None)
+# (transaction manager, transaction) that a log joins at the first write.
+_armed: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
+    "cliquet_undo_armed", default=None)
+
+#: ``sortKey`` prefix of the PostgreSQL data managers (one per client, the id
+#: of the client follows): they commit at the vote, and may fail there.
+POSTGRESQL_SORT_KEY = "cliquet.postgresql"
+#: ``sortKey`` of the undo log: after the databases (``~`` sorts after letters
+#: and digits). Its vote cannot fail, so whatever can fail votes before it (a
+#: failed vote aborts every manager: the log then undoes); and its
+#: ``tpc_finish``, which releases the records held for the request, runs once
+#: every database has committed and returned its connection, so that a
+#: request waiting for these records reads what was committed.
+UNDO_LOG_SORT_KEY = "~cliquet.undo"
+
+_OPEN = (Status.ACTIVE, Status.DOOMED)
+
+
+def is_open(transaction) -> bool:
+    """Whether ``transaction`` still takes data managers: active or doomed, not
+    committing nor over (in its after-commit hooks, say)."""
+    return transaction.status in _OPEN
+
+
+def data_manager(key, factory: Callable):
+    """The data manager of ``key`` in the current thread's transaction.
+
+    ``factory(transaction)`` builds it at the first call in a transaction,
+    which it then joins. ``None`` once the transaction is not open
+    (:func:`is_open`): the caller then works on its own.
+    """
+    current = zope_transaction.get()
+    if not is_open(current):
+        return None
+    try:
+        return current.data(key)
+    except KeyError:
+        manager = factory(current)
+        current.join(manager)
+        current.set_data(key, manager)
+        return manager
+
+
+def joined(key) -> bool:
+    """Whether the current thread's transaction holds a data manager of ``key``."""
+    try:
+        zope_transaction.get().data(key)
+    except KeyError:
+        return False
+    return True
+
+
+def setup_request_transaction(config) -> None:
+    """With ``transaction_per_request``, :func:`arm` the transaction of every
+    top-level request (subrequests share it), disarmed when the request is over."""
+    if not asbool(config.get_settings()["transaction_per_request"]):
+        return
+
+    def on_new_request(event):
+        request = event.request
+        if getattr(request, "parent", None) is not None:
+            return
+        arm(request.tm, request.tm.get())
+        request.add_finished_callback(disarm)
+
+    config.add_subscriber(on_new_request, NewRequest)
+
+
+def arm(transaction_manager, transaction) -> None:
+    """Make ``transaction`` (of ``transaction_manager``) the one of this context:
+    an :class:`UndoLog` joins it at the first write or hold (see :func:`active_log`)."""
+    _active.set(None)
+    _armed.set((transaction_manager, transaction))
+
+
+def disarm(request=None) -> None:
+    """Forget the armed transaction of this context (its request is over); a
+    Pyramid finished callback."""
+    _armed.set(None)
+
+
+def recording() -> bool:
+    """Whether writes made in this context can be undone (worth recording)."""
+    if _active.get() is not None:
+        return True
+    armed = _armed.get()
+    return armed is not None and is_open(armed[1])
+
+
+def active_log() -> "UndoLog | None":
+    """The log of the request transaction of this context, ``None`` outside one
+    (joined now if the transaction was armed)."""
+    log = _active.get()
+    if log is None:
+        armed = _armed.get()
+        if armed is not None:
+            _armed.set(None)
+            transaction_manager, transaction = armed
+            if is_open(transaction):
+                log = UndoLog(transaction_manager)
+                log.join(transaction)
+    return log
+
+
+def record(action: Callable, *args) -> None:
+    """Have ``action(*args)`` run if the active log's transaction aborts; else nothing."""
+    log = active_log()
+    if log is not None:
+        log.add(action, *args)
+
+
+class UndoLog:
+    """A ``transaction.interfaces.IDataManager`` running undo actions on abort.
+
+    :param transaction_manager: the manager of the transaction it will join.
+    """
+
+    def __init__(self, transaction_manager):
+        self.transaction_manager = transaction_manager
+        self._actions: list[tuple[Callable, tuple]] = []
+        self._held: dict = {}
+        #: The transaction is over: nothing it held is held any more.
+        self.closed = False
+
+    @functools.cached_property
+    def token(self) -> str:
+        """A random string naming this transaction in shared locks (Redis keys)."""
+        return uuid.uuid4().hex
+
+    def join(self, transaction) -> None:
+        """Join ``transaction`` and become the active log of the current context."""
+        transaction.join(self)
+        _active.set(self)
+
+    def add(self, action: Callable, *args) -> None:
+        """Remember to call ``action(*args)`` on abort."""
+        self._actions.append((action, args))
+
+    def holds(self, key) -> bool:
+        """Whether :meth:`hold` was called with ``key`` in this transaction."""
+        return key in self._held
+
+    def hold(self, key, release: Callable) -> None:
+        """Remember that the transaction holds ``key``: ``release()`` is called when
+        it ends, committed (after the commit) or aborted (after the undo actions)."""
+        self._held[key] = release
+
+    def abort(self, transaction) -> None:
+        self._undo()
+
+    def tpc_begin(self, transaction) -> None:
+        """Nothing to prepare: the writes are done."""
+
+    def commit(self, transaction) -> None:
+        """Nothing to do until another manager votes (see :meth:`tpc_abort`)."""
+
+    def tpc_vote(self, transaction) -> None:
+        """Always agrees."""
+
+    def tpc_finish(self, transaction) -> None:
+        self._close()
+        self._release()
+
+    def tpc_abort(self, transaction) -> None:
+        # Another manager failed to commit: undo, as on abort.
+        self._undo()
+
+    def sortKey(self) -> str:
+        """After the database managers (see :data:`UNDO_LOG_SORT_KEY`)."""
+        return UNDO_LOG_SORT_KEY
+
+    def _close(self) -> list[tuple[Callable, tuple]]:
+        actions, self._actions = self._actions, []
+        if _active.get() is self:
+            _active.set(None)
+        return actions
+
+    def _undo(self) -> None:
+        # Closed first, so that nothing done while undoing is recorded.
+        for action, args in reversed(self._close()):
+            try:
+                action(*args)
+            except Exception:
+                logger.error("Unable to undo a write with %r", action, exc_info=True)
+        self._release()
+
+    def _release(self) -> None:
+        """Release what the transaction held, latest first."""
+        self.closed = True
+        held, self._held = self._held, {}
+        for key, release in reversed(held.items()):
+            try:
+                release()
+            except Exception:
+                logger.error("Unable to release %r", key, exc_info=True)
