@@ -182,3 +182,31 @@ def test_scripts_leave_no_postgresql_session_idle_in_a_transaction():
             " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()")
     assert idle == [(0,)]
     storage.client.close()
+
+
+@pytest.mark.parametrize("per_request", [True, False])
+def test_the_transaction_step_arms_top_level_requests_only(per_request):
+    from types import SimpleNamespace
+
+    from pyramid import testing
+    from pyramid.events import NewRequest
+
+    from cliquet import events
+
+    config = testing.setUp(settings={"transaction_per_request": per_request})
+    try:
+        events.setup_transaction_hook(config)  # the step: it delegates the arming
+        manager = transaction.TransactionManager(explicit=True)
+        manager.begin()
+        finished = []
+        request = SimpleNamespace(tm=manager, registry=config.registry, parent=None,
+                                  add_finished_callback=finished.append)
+        config.registry.notify(NewRequest(SimpleNamespace(**{**vars(request), "parent": 1})))
+        assert not undo.recording()  # a subrequest shares its parent's transaction
+        config.registry.notify(NewRequest(request))
+        assert undo.recording() is per_request
+        assert finished == ([undo.disarm] if per_request else [])
+        manager.abort()
+    finally:
+        undo.disarm()
+        testing.tearDown()
