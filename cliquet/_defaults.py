@@ -75,3 +75,15 @@ DEFAULT_SETTINGS = {
     "vary": "Authorization",
     "version_prefix_redirect_enabled": True,
 }
+
+
+def setting_or_default(settings, name: str):
+    """``settings[name]``, or the default of ``name`` when ``settings`` lack it.
+
+    For code that may be given settings not merged with :data:`DEFAULT_SETTINGS`:
+    a backend's ``load_from_config`` (3.1 applications call it with bare
+    settings), ``install_middlewares`` (given the WSGI factory's own settings),
+    what tests call without an application. Inside an application, after
+    ``cliquet.initialize``, settings are merged: read ``settings[name]``.
+    """
+    return settings.get(name, DEFAULT_SETTINGS[name])

@@ -27,7 +27,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.settings import asbool, aslist
 
 from cliquet import errors, utils
-from cliquet._defaults import DEFAULT_SETTINGS
+from cliquet._defaults import DEFAULT_SETTINGS, setting_or_default
 from cliquet._multiview import setup_multiviews  # noqa: F401 (a step of the sequence)
 from cliquet._request import setup_request_class  # noqa: F401 (a step of the sequence)
 from cliquet.events import (  # noqa: F401 (names of cliquet.initialization in 3.1)
@@ -152,7 +152,7 @@ def setup_sentry(config) -> None:
 
 def _setup_backend(config, kind: str, base_class_path: str):
     settings = config.get_settings()
-    backend_name = settings.get(f"{kind}_backend")
+    backend_name = settings[f"{kind}_backend"]
     if not backend_name:
         return None
     try:
@@ -264,14 +264,14 @@ def setup_deprecation(config) -> None:
         return parsed[value]
 
     def alert(code):
-        url = settings.get("eos_url") or settings.get("project_docs")
-        return errors.alert_header(code, message=settings.get("eos_message"), url=url)
+        url = settings["eos_url"] or settings["project_docs"]
+        return errors.alert_header(code, message=settings["eos_message"], url=url)
 
     def add_soft_eol_alert(request, response):
         response.headers["Alert"] = alert("soft-eol")
 
     def on_new_request(event):
-        eos = settings.get("eos")
+        eos = settings["eos"]
         if not eos:
             return
         if eos_date(eos) > datetime.now():
@@ -301,7 +301,7 @@ def setup_backoff(config) -> None:
     settings = config.get_settings()
 
     def on_new_response(event):
-        backoff = settings.get("backoff")
+        backoff = settings["backoff"]
         if backoff is not None and backoff != "":
             event.response.headers["Backoff"] = str(backoff)
 
@@ -333,16 +333,16 @@ def install_middlewares(app, settings=None):
     if settings is None:
         settings = app.registry.settings
 
-    newrelic_config = settings.get("newrelic_config")
+    newrelic_config = setting_or_default(settings, "newrelic_config")
     if newrelic_config:
         if newrelic is None:
             raise ImportError("newrelic_config is set but the newrelic package is missing: "
                               "pip install newrelic")
-        environment = settings.get("newrelic_env", DEFAULT_SETTINGS["newrelic_env"])
+        environment = setting_or_default(settings, "newrelic_env")
         newrelic.agent.initialize(newrelic_config, environment)
         app = newrelic.agent.WSGIApplicationWrapper(app)
 
-    if asbool(settings.get("profiler_enabled")):
+    if asbool(setting_or_default(settings, "profiler_enabled")):
         if ProfilerMiddleware is None:
             raise ImportError("profiler_enabled is set but the werkzeug package is missing: "
                               "pip install cliquet[monitoring]")
@@ -432,7 +432,7 @@ def initialize(config, version=None, project_name="", default_settings=None):
         # Called exactly like 3.1 did (applications' tests mock warnings.warn).
         warnings.warn("No value specified for `project_name`")  # noqa: B028
 
-    project_version = settings.get("project_version") or version
+    project_version = settings["project_version"] or version
     if not project_version:
         raise ConfigurationError(
             "Missing mandatory setting 'project_version' "

@@ -1,6 +1,7 @@
 """Cache kept in process memory: fast, per process, lost on restart."""
 from typing import Any
 
+from cliquet._defaults import setting_or_default
 from cliquet import utils  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.cache import CacheBase
 from cliquet.utils import msec_time
@@ -59,4 +60,4 @@ class Cache(CacheBase):
 
 def load_from_config(config) -> Cache:
     settings = config.get_settings()
-    return Cache(cache_prefix=str(settings["cache_prefix"]))
+    return Cache(cache_prefix=str(setting_or_default(settings, "cache_prefix")))

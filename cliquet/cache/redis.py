@@ -1,6 +1,7 @@
 """Cache in Redis: JSON values, expiration in milliseconds."""
 from typing import Any
 
+from cliquet._defaults import setting_or_default
 from cliquet.cache import CacheBase
 from cliquet.storage.redis import RedisBackend, create_from_config, wrap_redis_error
 from cliquet.utils import json
@@ -45,4 +46,4 @@ def load_from_config(config) -> Cache:
     """Connect to ``cache_url`` with a pool of ``cache_pool_size`` connections."""
     settings = config.get_settings()
     client = create_from_config(config, prefix="cache_")
-    return Cache(client, cache_prefix=str(settings["cache_prefix"]))
+    return Cache(client, cache_prefix=str(setting_or_default(settings, "cache_prefix")))

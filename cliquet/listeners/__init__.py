@@ -1,6 +1,7 @@
 """Event listeners: plug a reaction to resource events from the settings."""
 from pyramid.settings import aslist
 
+from cliquet._defaults import setting_or_default
 from cliquet.events import ACTIONS, ResourceChanged, ResourceRead
 
 _DEFAULT_ACTIONS = "create update delete"
@@ -28,7 +29,7 @@ def setup_listeners(config) -> None:
     listeners named after it are not loaded.
     """
     settings = config.get_settings()
-    for name in aslist(settings.get("event_listeners", "")):
+    for name in aslist(setting_or_default(settings, "event_listeners")):
         if "." in name:
             module_path, key = name, name.rsplit(".", 1)[-1]
         else:

@@ -17,6 +17,7 @@ import colander
 from pyramid.settings import asbool
 
 from cliquet import authorization
+from cliquet._defaults import setting_or_default
 from cliquet._validation import json_body, timestamp_problem
 from cliquet.resource.schema import PermissionsSchema
 from cliquet.utils import DeprecatedMeta, json  # noqa: F401  (DeprecatedMeta: a 3.1 name)
@@ -246,7 +247,7 @@ class ViewSet:
     def is_endpoint_enabled(self, endpoint_type: str, resource_name: str, method: str,
                             settings) -> bool:
         """``readonly`` keeps the read methods only; ``<type>_<name>_<method>_enabled``."""
-        if asbool(settings.get("readonly", False)):
+        if asbool(setting_or_default(settings, "readonly")):
             readonly = {m.lower() for m in self.readonly_methods}
             if method.lower() not in readonly:
                 return False

@@ -16,6 +16,7 @@ from pyramid.paster import bootstrap, setup_logging
 from pyramid.settings import asbool
 
 import cliquet
+from cliquet._defaults import setting_or_default
 from cliquet.sentry import raven_handler_error
 
 # Names Cliquet 3.1 code imports from cliquet.scripts.cliquet.
@@ -38,7 +39,7 @@ def init_schema(env: dict, dry_run: bool = False) -> None:
     :param dry_run: only log the SQL that would run.
     """
     registry = env["registry"]
-    readonly = asbool(registry.settings.get("readonly", False))
+    readonly = asbool(setting_or_default(registry.settings, "readonly"))
     for name in _BACKENDS:
         backend = getattr(registry, name, None)
         if backend is None:

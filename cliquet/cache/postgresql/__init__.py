@@ -6,6 +6,7 @@ call on its own, outside the request transaction.
 import os
 from typing import Any
 
+from cliquet._defaults import setting_or_default
 from cliquet import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.cache import CacheBase
 from cliquet.storage.postgresql.client import (
@@ -80,4 +81,4 @@ def load_from_config(config) -> Cache:
     settings tune the engine."""
     settings = config.get_settings()
     client = create_from_config(config, prefix="cache_", with_transaction=False)
-    return Cache(client, cache_prefix=str(settings["cache_prefix"]))
+    return Cache(client, cache_prefix=str(setting_or_default(settings, "cache_prefix")))

@@ -11,6 +11,7 @@ import os
 import warnings  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from collections import defaultdict  # noqa: F401  (a Cliquet 3.1 public name of this module)
 
+from cliquet._defaults import DEFAULT_SETTINGS
 from cliquet import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.storage import (
     DEFAULT_DELETED_FIELD,
@@ -28,7 +29,7 @@ from cliquet.storage.postgresql.client import PostgreSQLClient, create_from_conf
 from cliquet.utils import COMPARISON, json  # noqa: F401  (COMPARISON: a Cliquet 3.1 public name of this module)
 
 SCHEMA_VERSION = 2
-DEFAULT_MAX_FETCH_SIZE = 10000
+DEFAULT_MAX_FETCH_SIZE = DEFAULT_SETTINGS["storage_max_fetch_size"]
 _SQL_DIR = os.path.dirname(__file__)
 # Cliquet 1.6 (version 1, without a version row): records have a ``user_id`` column.
 _CLIQUET_1_6 = Layout(
