@@ -24,7 +24,7 @@ from cliquet.storage import (
     postgresql,
     redis,
 )
-from cliquet.storage._undo import UndoLog
+from cliquet._transaction import UndoLog
 from cliquet.storage.exceptions import BackendError, RecordNotFoundError, UnicityError
 from cliquet.storage.postgresql import client as pg_client
 from cliquet.storage.postgresql._migrator import MigrationError, Migrator

@@ -147,13 +147,6 @@ def test_only_the_transaction_module_reads_the_private_status():
     assert readers == ["_transaction.py"]
 
 
-def test_the_former_module_names_the_same_objects():
-    from cliquet.storage import _undo
-
-    assert _undo.UndoLog is UndoLog and _undo.record is undo.record
-    assert _undo.arm is undo.arm and _undo.active_log is undo.active_log
-
-
 def test_an_armed_transaction_is_joined_at_the_first_write_only(manager):
     current = manager.begin()
     undo.arm(manager, current)

@@ -7,7 +7,7 @@ greater than the previous one, ``previous + 1`` otherwise. Writes given an
 ``expected`` timestamp (anything but ``skip``) return ``{'changed'}`` when the
 collection timestamp differs, so that the caller retries. Writes asked to
 (``'1'`` argument) also return the previous values of the keys they change,
-so that the caller can undo them (:mod:`cliquet.storage._undo`).
+so that the caller can undo them (:mod:`cliquet._transaction`).
 """
 
 _NEXT_TIMESTAMP = """

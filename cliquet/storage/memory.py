@@ -65,7 +65,7 @@ class RecordLocks:
     update (``get_for_update``) and ``(collection_id, parent_id)`` for a
     collection (``collection_timestamp_for_update``).
 
-    An id is held by the :class:`~cliquet.storage._undo.UndoLog` of a request
+    An id is held by the :class:`~cliquet._transaction.UndoLog` of a request
     transaction, which releases it when the transaction ends; a transaction
     asking again for an id it holds does not wait. Waiting for an id held by
     a transaction that itself waits, directly or not, for one held by the
