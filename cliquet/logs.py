@@ -1,4 +1,21 @@
-"""Structured logging: the shared logger, request context and renderers."""
+"""Structured logging: the shared logger, request context and renderers.
+
+One convention for the loggers of the package:
+
+* ``logger``, in any module, is the shared structlog logger of this module
+  (:data:`logger`, standard logger name ``cliquet``; also
+  ``cliquet.logger``), imported with ``from cliquet.logs import logger``
+  (a Cliquet 3.1 name of the modules that had it). Everything logged while
+  serving a request goes through it, as an event with key-value fields,
+  so the line carries the request context: the request summaries, errors
+  answered, heartbeat and listener failures.
+* Library internals logging outside requests (schema migrations, connection
+  pools, transactions, scripts) use the standard library logger of their
+  module, ``_log = logging.getLogger(__name__)``, with ``%``-style arguments.
+
+No module builds a structlog logger of its own, nor names a standard logger
+by a literal.
+"""
 import logging
 import os
 import platform

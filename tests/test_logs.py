@@ -242,3 +242,12 @@ def test_the_logged_path_is_percent_encoded_as_requested(path, logged):
 
     make_app().get(path, status=404)
     assert logger._context._dict["path"] == logged
+
+
+def test_modules_logging_while_serving_requests_share_cliquet_logger():
+    import cliquet.cache
+    import cliquet.permission
+    from cliquet.logs import logger
+
+    assert cliquet.cache.logger is logger
+    assert cliquet.permission.logger is logger

@@ -8,9 +8,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-import structlog
-
-logger = structlog.get_logger(__name__)
+from cliquet.logs import logger
 
 _HEARTBEAT_KEY = "__heartbeat__"
 _HEARTBEAT_DELETE_RATE = 0.5

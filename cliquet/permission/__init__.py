@@ -12,10 +12,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import structlog
 from pyramid.settings import asbool
 
-logger = structlog.get_logger(__name__)
+from cliquet.logs import logger
 
 BoundPermissions = Callable[[str, str], Iterable[tuple[str, str]]]
 

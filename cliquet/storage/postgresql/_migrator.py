@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-logger = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 _ADVISORY_LOCK_ID = 0x636C6971  # serialises concurrent `cliquet migrate` runs
 
@@ -96,7 +96,7 @@ class Migrator:
                 if layout is None:
                     paths = self._paths(installed)
                 elif installed in layout.versions:
-                    logger.info("The %s schema has the layout of %s (version %s): converting it.",
+                    _log.info("The %s schema has the layout of %s (version %s): converting it.",
                                 self.name, layout.name, installed)
                     paths = list(layout.paths)
                 else:
@@ -107,14 +107,14 @@ class Migrator:
                         f"{layout.name} first).")
                 for path in paths:
                     if dry_run:
-                        logger.info("Would run %s (dry run):\n%s", path, self.read_sql(path))
+                        _log.info("Would run %s (dry run):\n%s", path, self.read_sql(path))
                     else:
-                        logger.info("Running %s %s", self.name, path)
+                        _log.info("Running %s %s", self.name, path)
                         execute(path)
             finally:
                 self._connection = None
         if not paths:
-            logger.info("PostgreSQL %s schema is up-to-date (version %s).",
+            _log.info("PostgreSQL %s schema is up-to-date (version %s).",
                         self.name, self.schema_version)
         return paths
 
@@ -171,7 +171,7 @@ class Migrator:
             return None
         if rows:
             return 1
-        logger.warning("No %s schema version found: assuming version %s.",
+        _log.warning("No %s schema version found: assuming version %s.",
                        self.name, self.schema_version)
         return self.schema_version
 
@@ -182,5 +182,5 @@ class Migrator:
         if encoding.lower() not in ("utf8", "utf-8"):
             raise MigrationError(f"Unexpected database encoding {encoding}: UTF-8 is required.")
         if collation not in ("C", "POSIX", "C.UTF-8", "C.utf8"):
-            logger.warning("Database collation is %s: strings in JSON fields sort by it, "
+            _log.warning("Database collation is %s: strings in JSON fields sort by it, "
                            "not by code point as in the other backends.", collation)
