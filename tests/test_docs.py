@@ -232,13 +232,13 @@ def test_documented_environment_variables_override_settings(monkeypatch):
     config = Configurator(settings={"project_name": "myproject"})
     environ = {"BACKOFF": "10", "MYPROJECT_BACKOFF": "20", "CLIQUET_BACKOFF": "30",
                "MULTIAUTH_POLICIES": "token basicauth", "CLIQUET_USERID_HMAC_SECRET": "123",
-               "CLIQUET_VARY": "Origin"}
+               "CLIQUET_HTTP_API_VERSION": "9.9"}
     load_default_settings(config, DEFAULT_SETTINGS, environ=environ)
     settings = config.get_settings()
     assert settings["backoff"] == 30  # later wins, coerced
     assert settings["multiauth.policies"] == "token basicauth"
     assert settings["userid_hmac_secret"] == "123"  # text default: stays text
-    assert "vary" not in settings  # no default and not in the .ini: ignored
+    assert "http_api_version" not in settings  # no default and not in the .ini: ignored
 
 
 # Recipes: the modules of docs/recipes/ (package ``myservice``), shown by

@@ -22,6 +22,7 @@ from cliquet.storage import (
     exceptions,  # noqa: F401  (a Cliquet 3.1 public name of this module)
 )
 from cliquet import _transaction as undo
+from cliquet._defaults import setting_or_default
 from cliquet.storage._jsonorder import SCALAR_KINDS, index_key, indexable_filter
 from cliquet.storage._recordset import (
     MemoryBasedStorage,
@@ -361,4 +362,5 @@ class Storage(MemoryBasedStorage):
 
 def load_from_config(config) -> Storage:
     """The memory backend (``storage_backend = cliquet.storage.memory``)."""
-    return Storage(lock_timeout=config.get_settings().get("storage_lock_timeout"))
+    return Storage(lock_timeout=setting_or_default(config.get_settings(),
+                                                   "storage_lock_timeout"))

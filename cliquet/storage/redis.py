@@ -26,6 +26,7 @@ from cliquet.storage import (
 from cliquet import utils  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.storage import _redis_scripts as scripts
 from cliquet import _transaction as undo
+from cliquet._defaults import setting_or_default
 from cliquet.storage.exceptions import BackendError, RecordNotFoundError, UnicityError
 from cliquet.storage._recordset import MemoryBasedStorage, copy_record
 from cliquet.utils import json, msec_time
@@ -398,5 +399,5 @@ def load_from_config(config) -> Storage:
     """The Redis backend on ``storage_url`` (``storage_backend = cliquet.storage.redis``)."""
     settings = config.get_settings()
     return Storage(create_from_config(config, prefix="storage_"),
-                   lock_ttl=settings.get("storage_lock_ttl"),
-                   lock_timeout=settings.get("storage_lock_timeout"))
+                   lock_ttl=setting_or_default(settings, "storage_lock_ttl"),
+                   lock_timeout=setting_or_default(settings, "storage_lock_timeout"))
