@@ -95,6 +95,10 @@ COMMON_HEADERS = ("Backoff", "Alert")
 #: An ETag as the service reads it: a timestamp between double quotes.
 _ETAG = {"type": "string", "pattern": TIMESTAMP_PATTERN, "maxLength": MAX_HEADER_LENGTH}
 
+# An ETag, or ``*``.
+_ETAG_OR_ANY = {"type": "string", "pattern": r'^("-?[0-9]+"|\*)$',
+                "maxLength": MAX_HEADER_LENGTH}
+
 PARAMETERS = {
     "If-Match": {
         "name": "If-Match", "in": "header",
@@ -107,15 +111,13 @@ PARAMETERS = {
         "name": "If-None-Match", "in": "header",
         "description": "The ETag the client holds: answer 304 if the record timestamp is not "
                        "more recent. `*`: answer 412 (errno 114) if the record exists.",
-        "schema": {"type": "string", "pattern": r'^("-?[0-9]+"|\*)$',
-                   "maxLength": MAX_HEADER_LENGTH},
+        "schema": _ETAG_OR_ANY,
     },
     "If-None-Match-List": {
         "name": "If-None-Match", "in": "header",
         "description": "The ETag the client holds: answer 304 if the collection timestamp is "
                        "not more recent (`*` has no effect on a list).",
-        "schema": {"type": "string", "pattern": r'^("-?[0-9]+"|\*)$',
-                   "maxLength": MAX_HEADER_LENGTH},
+        "schema": _ETAG_OR_ANY,
     },
     "If-None-Match-Any": {
         "name": "If-None-Match", "in": "header",
