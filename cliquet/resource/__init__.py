@@ -382,8 +382,8 @@ class UserResource(EndpointsMixin):
             if_match = self._if_match()
         if record is not None:
             current = record[model.modified_field]
-        elif self.request.method in ("GET", "HEAD"):
-            current = self.timestamp
+        elif if_match is None or self.request.method in ("GET", "HEAD"):
+            current = self.timestamp  # nothing to hold: this check cannot fail
         else:  # a collection write: checked and applied on the collection held
             current = self._held_timestamp()
         if _preconditions.precondition_failed(if_match, if_none_match_any, current, record,

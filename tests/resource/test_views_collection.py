@@ -316,3 +316,29 @@ def test_delete_collection_returns_tombstones(app, alice, bob, notes):
 def test_delete_collection_ignores_sorting_and_pagination(app, alice, notes):
     response = app.delete("/v1/notes?_sort=zz&_limit=1&_token=x&_fields=zz", headers=alice)
     assert len(response.json["data"]) == 4
+
+
+@pytest.fixture
+def holds(app, monkeypatch):
+    """Collections held for update (the storage itself runs)."""
+    storage = app.app.registry.storage
+    hold, calls = storage.collection_timestamp_for_update, []
+
+    def hold_spy(*args, **kwargs):
+        calls.append(kwargs.get("collection_id"))
+        return hold(*args, **kwargs)
+
+    monkeypatch.setattr(storage, "collection_timestamp_for_update", hold_spy)
+    return calls
+
+
+def test_only_a_collection_precondition_that_can_fail_holds_the_collection(app, alice, holds):
+    app.post_json("/v1/notes", {"data": {"title": "a"}}, headers=dict(alice, **{
+        "If-None-Match": "*"}), status=201)
+    app.get("/v1/notes", headers=dict(alice, **{"If-Match": '"1"'}), status=412)
+    app.delete("/v1/notes", headers=alice)
+    assert holds == []
+    etag = app.get("/v1/notes", headers=alice).headers["ETag"]
+    app.post_json("/v1/notes", {"data": {"title": "b"}}, headers=dict(alice, **{
+        "If-Match": etag}), status=201)
+    assert len(holds) == 1
