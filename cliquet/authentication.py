@@ -1,8 +1,12 @@
-"""Authentication: the Basic Auth policy and the prefixed user id."""
+"""Authentication: the Basic Auth policy, the prefixed user id, pyramid_multiauth.
+
+Imports nothing of :mod:`cliquet.authorization`, which builds on it (its
+``SecurityPolicy`` and :func:`~cliquet.authorization.setup_security_policy`).
+"""
 from pyramid import authentication as base_auth
-from pyramid.authorization import Authenticated, Everyone
+from pyramid.authorization import Everyone
 from pyramid.interfaces import ISecurityPolicy
-from pyramid_multiauth import MultiAuthPolicySelected, MultiAuthSecurityPolicy
+from pyramid_multiauth import MultiAuthPolicySelected
 
 from cliquet import utils
 from cliquet.logs import bind_request_context
@@ -91,38 +95,6 @@ def effective_principals(request) -> list:
     return list(principals(request)) if principals is not None else [Everyone]
 
 
-class SecurityPolicy(MultiAuthSecurityPolicy):
-    """pyramid_multiauth's policy, reading the user's groups only when needed.
-
-    With Cliquet's own groupfinder, which never rejects a user, the groups
-    are left out of the identity and added when the principals are computed.
-    A ``private`` permission (user resources) needs an authenticated user
-    only: no permission backend query for those requests.
-    """
-
-    _deferred_groupfinder = None
-
-    def defer_groupfinder(self) -> None:
-        """Read groups with the principals only (Cliquet's groupfinder only)."""
-        if self._callback is authorization.groupfinder:
-            self._deferred_groupfinder, self._callback = self._callback, None
-
-    def permits(self, request, context, permission):
-        if permission == authorization.PRIVATE and \
-                isinstance(self._helper, authorization.AuthorizationPolicy):
-            return self.authenticated_userid(request) is not None
-        return super().permits(request, context, permission)
-
-    def effective_principals(self, request):
-        principals = super().effective_principals(request)  # cached on the request
-        finder = self._deferred_groupfinder
-        if finder is not None and Authenticated in principals and \
-                not request.__dict__.get("_cliquet_groups_added"):
-            principals.update(finder(self.authenticated_userid(request), request))
-            request.__dict__["_cliquet_groups_added"] = True
-        return principals
-
-
 def setup_multiauth(config) -> None:
     """Install pyramid_multiauth with the ``multiauth.*`` settings.
 
@@ -130,14 +102,6 @@ def setup_multiauth(config) -> None:
     ``request.authn_type``; the raw user id becomes ``request.selected_userid``.
     """
     config.include("pyramid_multiauth")
-
-    def read_groups_when_needed():
-        policy = config.registry.queryUtility(ISecurityPolicy)
-        if type(policy) is MultiAuthSecurityPolicy:
-            policy.__class__ = SecurityPolicy
-            policy.defer_groupfinder()
-
-    config.action(None, read_groups_when_needed)  # after pyramid_multiauth's own
     config.add_request_method(effective_principals, "effective_principals", property=True)
 
     def on_policy_selected(event):
@@ -150,6 +114,3 @@ def setup_multiauth(config) -> None:
         bind_request_context(uid=event.userid, authn_type=request.authn_type)
 
     config.add_subscriber(on_policy_selected, MultiAuthPolicySelected)
-
-
-from cliquet import authorization  # noqa: E402 -- below prefixed_userid, which it imports

@@ -3,8 +3,9 @@ import copy
 import functools
 
 from pyramid.authorization import Authenticated
-from pyramid.interfaces import IAuthorizationPolicy
+from pyramid.interfaces import IAuthorizationPolicy, ISecurityPolicy
 from pyramid.settings import aslist
+from pyramid_multiauth import MultiAuthSecurityPolicy
 from zope.interface import implementer
 
 from cliquet import utils
@@ -188,3 +189,48 @@ class RouteFactory:
     def extract_object_id(object_uri: str) -> str:
         """Last path segment of an object URI (the record id)."""
         return object_uri.rsplit("/", 1)[-1]
+
+
+class SecurityPolicy(MultiAuthSecurityPolicy):
+    """pyramid_multiauth's policy, reading the user's groups only when needed.
+
+    With Cliquet's own groupfinder, which never rejects a user, the groups
+    are left out of the identity and added when the principals are computed.
+    A ``private`` permission (user resources) needs an authenticated user
+    only: no permission backend query for those requests.
+    """
+
+    _deferred_groupfinder = None
+
+    def defer_groupfinder(self) -> None:
+        """Read groups with the principals only (Cliquet's groupfinder only)."""
+        if self._callback is groupfinder:
+            self._deferred_groupfinder, self._callback = self._callback, None
+
+    def permits(self, request, context, permission):
+        if permission == PRIVATE and \
+                isinstance(self._helper, AuthorizationPolicy):
+            return self.authenticated_userid(request) is not None
+        return super().permits(request, context, permission)
+
+    def effective_principals(self, request):
+        principals = super().effective_principals(request)  # cached on the request
+        finder = self._deferred_groupfinder
+        if finder is not None and Authenticated in principals and \
+                not request.__dict__.get("_cliquet_groups_added"):
+            principals.update(finder(self.authenticated_userid(request), request))
+            request.__dict__["_cliquet_groups_added"] = True
+        return principals
+
+
+def setup_security_policy(config) -> None:
+    """Make pyramid_multiauth's policy a :class:`SecurityPolicy` (run after
+    :func:`cliquet.authentication.setup_multiauth`, which includes it)."""
+
+    def read_groups_when_needed():
+        policy = config.registry.queryUtility(ISecurityPolicy)
+        if type(policy) is MultiAuthSecurityPolicy:
+            policy.__class__ = SecurityPolicy
+            policy.defer_groupfinder()
+
+    config.action(None, read_groups_when_needed)  # after pyramid_multiauth's own

@@ -291,8 +291,10 @@ def setup_deprecation(config) -> None:
 def setup_authentication(config) -> None:
     """Authentication policies from ``multiauth.*`` settings (pyramid_multiauth)."""
     from cliquet.authentication import setup_multiauth
+    from cliquet.authorization import setup_security_policy
 
     setup_multiauth(config)
+    setup_security_policy(config)
 
 
 def setup_backoff(config) -> None:
