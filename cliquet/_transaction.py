@@ -5,7 +5,7 @@ With ``transaction_per_request``, each top-level request runs in a zope
 here:
 
 * the connection of each transactional PostgreSQL client (its data manager,
-  :class:`cliquet.storage.postgresql.client._RequestConnection`, is the
+  :class:`cliquet._postgresql._RequestConnection`, is the
   PostgreSQL code; it joins through :func:`data_manager`), which commits when
   the transaction votes;
 * the :class:`UndoLog` of the memory and Redis backends, which write at once:
@@ -50,7 +50,7 @@ from pyramid.settings import asbool
 # interface exposing ``status``): read by ``is_open`` only.
 from transaction._transaction import Status
 
-logger = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 _active: contextvars.ContextVar["UndoLog | None"] = contextvars.ContextVar(
     "cliquet_undo_log", default=None)
@@ -237,7 +237,7 @@ class UndoLog:
             try:
                 action(*args)
             except Exception:
-                logger.error("Unable to undo a write with %r", action, exc_info=True)
+                _log.error("Unable to undo a write with %r", action, exc_info=True)
         self._release()
 
     def _release(self) -> None:
@@ -248,4 +248,4 @@ class UndoLog:
             try:
                 release()
             except Exception:
-                logger.error("Unable to release %r", key, exc_info=True)
+                _log.error("Unable to release %r", key, exc_info=True)

@@ -9,12 +9,14 @@ One convention for the loggers of the package:
   serving a request goes through it, as an event with key-value fields,
   so the line carries the request context: the request summaries, errors
   answered, heartbeat and listener failures.
-* Library internals logging outside requests (schema migrations, connection
-  pools, transactions, scripts) use the standard library logger of their
-  module, ``_log = logging.getLogger(__name__)``, with ``%``-style arguments.
+* Library internals, which know nothing of the request they may serve
+  (schema migrations, connection code and pools, Redis errors of
+  ``wrap_redis_error``, the transaction's undo log, scripts), use the standard
+  library logger of their module, ``_log = logging.getLogger(__name__)``,
+  with ``%``-style arguments.
 
 No module builds a structlog logger of its own, nor names a standard logger
-by a literal.
+by a literal (``tests/test_architecture_imports.py`` checks it).
 """
 import logging
 import os

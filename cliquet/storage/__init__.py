@@ -1,14 +1,12 @@
 """The storage backend contract, shared by the memory, Redis and PostgreSQL backends."""
-import logging
 import random
 from collections import namedtuple
 from collections.abc import Callable
 
 from pyramid.settings import asbool
 
+from cliquet.logs import logger  # a Cliquet 3.1 public name of this module
 from cliquet.storage import generators
-
-logger = logging.getLogger(__name__)
 
 Filter = namedtuple("Filter", ["field", "value", "operator"])
 """A filter on a record field: ``operator`` is a :class:`cliquet.utils.COMPARISON`."""
@@ -205,7 +203,7 @@ def heartbeat(backend: StorageBase) -> Callable:
                                dict(_HEARTBEAT_RECORD))
             return True
         except Exception:
-            logger.exception("Storage heartbeat failed (%s)", type(backend).__name__)
+            logger.exception("Storage heartbeat failed", backend=type(backend).__module__)
             return False
 
     return ping
