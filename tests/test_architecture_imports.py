@@ -127,3 +127,85 @@ def test_the_3_1_names_of_the_moved_code_are_the_same_objects():
         "Backoff", "Retry-After", "Alert", "Content-Length", "Vary")
     with pytest.raises(AttributeError):
         utils.no_such_name  # noqa: B018
+
+
+def _part_paths(part: str) -> list[str]:
+    """The modules of a part: a package (``cache``) or a module (``logs.py``)."""
+    path = os.path.join(PACKAGE_DIR, part)
+    if part.endswith(".py"):
+        return [path]
+    return glob.glob(os.path.join(path, "**", "*.py"), recursive=True)
+
+
+def _part_imports(part: str) -> set[str]:
+    return {module for path in _part_paths(part) for module, _, _ in package_imports(path)}
+
+
+#: The only modules importing names of the package root (``from cliquet import x``
+#: where ``x`` is no submodule): the console script and the test helpers.
+ROOT_IMPORTERS = {os.path.join("scripts", "cliquet.py"), "testing.py"}
+
+
+def test_only_the_script_and_the_test_helpers_import_from_the_package_root():
+    paths = glob.glob(os.path.join(PACKAGE_DIR, "**", "*.py"), recursive=True)
+    importers = {os.path.relpath(path, PACKAGE_DIR) for path in paths
+                 if any(module == "" for module, _, _ in package_imports(path))}
+    assert importers <= ROOT_IMPORTERS, importers - ROOT_IMPORTERS
+
+
+@pytest.mark.parametrize("part", ["cache", "permission", "listeners"])
+def test_other_parts_take_the_connection_code_from_its_own_modules(part):
+    storage = {module for module in _part_imports(part) if module.startswith("storage")}
+    assert storage <= {"storage.exceptions"}
+
+
+@pytest.mark.parametrize("name", ["_redis", "_postgresql"])
+def test_the_connection_modules_import_no_backend(name):
+    imported = {module for module, _, _ in package_imports(_module_path(name))}
+    assert imported <= {"_transaction", "logs", "utils", "storage.exceptions"}
+
+
+def test_authentication_does_not_import_authorization():
+    assert "authorization" not in _part_imports("authentication.py")
+    assert "authentication" in _part_imports("authorization.py")  # prefixed_userid, as in 3.1
+
+
+def test_the_3_1_names_of_the_connection_code_are_the_same_objects():
+    from cliquet import _postgresql, _redis, logs
+    from cliquet.cache import postgresql as cache_postgresql, redis as cache_redis
+    from cliquet.listeners import redis as listeners_redis
+    from cliquet.permission import postgresql as permission_postgresql, redis as permission_redis
+    from cliquet.storage import postgresql as storage_postgresql, redis as storage_redis
+    from cliquet.storage.postgresql import client
+
+    assert client is _postgresql  # what 3.1 code patches there is what runs
+    for module in (cache_postgresql, permission_postgresql, storage_postgresql):
+        assert module.create_from_config is _postgresql.create_from_config
+        assert module.logger is logs.logger
+    for module in (cache_redis, permission_redis, storage_redis, listeners_redis):
+        assert module.create_from_config is _redis.create_from_config
+    for module in (cache_redis, permission_redis, storage_redis):
+        assert module.wrap_redis_error is _redis.wrap_redis_error
+    assert client.logger is storage_redis.logger is listeners_redis.logger is logs.logger
+
+
+def test_one_logger_convention():
+    """``logger`` is always the shared one of ``cliquet.logs``; standard loggers
+    are ``_log = logging.getLogger(__name__)`` (see the top of ``cliquet/logs.py``)."""
+    offenders = []
+    for path in glob.glob(os.path.join(PACKAGE_DIR, "**", "*.py"), recursive=True):
+        if os.path.relpath(path, PACKAGE_DIR) == "logs.py":
+            continue
+        with open(path, encoding="utf-8") as source:
+            tree = ast.parse(source.read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and any(
+                    isinstance(target, ast.Name) and target.id == "logger"
+                    for target in node.targets):
+                offenders.append((path, node.lineno, "assigns logger"))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in ("getLogger", "get_logger"):
+                by_name = [ast.unparse(arg) for arg in node.args] == ["__name__"]
+                if node.func.attr == "get_logger" or not by_name:
+                    offenders.append((path, node.lineno, ast.unparse(node)))
+    assert offenders == []

@@ -3,7 +3,7 @@ from typing import Any
 
 from cliquet._defaults import setting_or_default
 from cliquet.cache import CacheBase
-from cliquet.storage.redis import RedisBackend, create_from_config, wrap_redis_error
+from cliquet._redis import RedisBackend, create_from_config, wrap_redis_error
 from cliquet.utils import json
 
 

@@ -5,7 +5,7 @@ import orjson
 
 from cliquet.listeners import ListenerBase
 from cliquet.logs import logger
-from cliquet.storage.redis import create_from_config
+from cliquet._redis import create_from_config
 
 
 class Listener(ListenerBase):

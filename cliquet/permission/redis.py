@@ -20,7 +20,7 @@ from cliquet.permission import (
     pattern_regexp,
 )
 from cliquet import _transaction as undo
-from cliquet.storage.redis import RedisBackend, create_from_config, wrap_redis_error
+from cliquet._redis import RedisBackend, create_from_config, wrap_redis_error
 
 _ACE_PREFIX = "permission:"
 _USER_PREFIX = "user:"

@@ -21,9 +21,14 @@ from cliquet.storage import (
     DEFAULT_ID_FIELD,
     DEFAULT_MODIFIED_FIELD,
     exceptions,  # noqa: F401  (a Cliquet 3.1 public name of this module)
-    logger,
 )
 from cliquet import utils  # noqa: F401  (a Cliquet 3.1 public name of this module)
+from cliquet._redis import (  # the connection code, shared with cache, permission, listeners
+    RedisBackend,
+    create_from_config,
+    wrap_redis_error,
+)
+from cliquet.logs import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.storage import _redis_scripts as scripts
 from cliquet import _transaction as undo
 from cliquet._defaults import setting_or_default
@@ -31,75 +36,8 @@ from cliquet.storage.exceptions import BackendError, RecordNotFoundError, Unicit
 from cliquet.storage._recordset import MemoryBasedStorage, copy_record
 from cliquet.utils import json, msec_time
 
-DEFAULT_URL = "redis://localhost:6379/0"
-DEFAULT_POOL_SIZE = 25
-DEFAULT_POOL_TIMEOUT = 30
-DEFAULT_CONNECT_TIMEOUT = 5
 _MAX_ATTEMPTS = 100
 _SKIP_CHECK = "skip"
-
-
-def wrap_redis_error(func):
-    """Decorator raising Redis errors as :class:`BackendError`, logged with their stack."""
-
-    @functools.wraps(func)
-    def wrapped(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except redis.RedisError as e:
-            logger.exception("Redis error in %s", func.__qualname__)
-            raise BackendError(original=e) from e
-
-    return wrapped
-
-
-def create_from_config(config, prefix: str = "") -> redis.Redis:
-    """A Redis client on ``<prefix>url`` with a blocking pool.
-
-    The pool holds ``<prefix>pool_size`` connections (25); a checkout waits at
-    most ``<prefix>pool_timeout`` seconds (30) and connecting at most
-    ``<prefix>connect_timeout`` seconds (5) before raising.
-    An empty or missing URL means ``redis://localhost:6379/0``, as in Cliquet 3.1.
-    """
-    settings = config.get_settings()
-    pool = redis.BlockingConnectionPool.from_url(
-        settings.get(prefix + "url") or DEFAULT_URL,
-        max_connections=int(settings.get(prefix + "pool_size") or DEFAULT_POOL_SIZE),
-        timeout=float(settings.get(prefix + "pool_timeout") or DEFAULT_POOL_TIMEOUT),
-        socket_connect_timeout=float(
-            settings.get(prefix + "connect_timeout") or DEFAULT_CONNECT_TIMEOUT),
-    )
-    return redis.Redis(connection_pool=pool)
-
-
-def connection_settings(client: redis.Redis) -> dict:
-    """``host``, ``port``, ``db`` and ``password`` a Redis client connects with."""
-    kwargs = client.connection_pool.connection_kwargs
-    return {key: kwargs.get(key) for key in ("host", "port", "db", "password")}
-
-
-class RedisBackend:
-    """What every Redis backend shares: the client, no schema, ``flush`` of the db.
-
-    :param client: a ``redis.Redis`` client.
-    """
-
-    def __init__(self, client: redis.Redis, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._client = client
-
-    @property
-    def settings(self) -> dict:
-        """``host``, ``port``, ``db`` and ``password`` of the Redis connection."""
-        return connection_settings(self._client)
-
-    def initialize_schema(self, dry_run: bool = False) -> None:
-        """Redis has no schema."""
-
-    @wrap_redis_error
-    def flush(self, auth=None) -> None:
-        """Empty the whole Redis database."""
-        self._client.flushdb()
 
 
 class Storage(RedisBackend, MemoryBasedStorage):

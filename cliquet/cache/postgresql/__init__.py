@@ -7,9 +7,9 @@ import os
 from typing import Any
 
 from cliquet._defaults import setting_or_default
-from cliquet import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
+from cliquet.logs import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.cache import CacheBase
-from cliquet.storage.postgresql.client import (
+from cliquet._postgresql import (
     PostgreSQLClient, create_from_config, create_schema,
 )
 from cliquet.utils import json
@@ -21,7 +21,7 @@ _NOT_EXPIRED = "(ttl IS NULL OR ttl >= cache_expiry(0))"
 class Cache(CacheBase):
     """Cache backed by a PostgreSQL client (see :func:`load_from_config`).
 
-    :param client: a :class:`~cliquet.storage.postgresql.client.PostgreSQLClient`.
+    :param client: a :class:`~cliquet._postgresql.PostgreSQLClient`.
     """
 
     def __init__(self, client: PostgreSQLClient, *args, **kwargs):

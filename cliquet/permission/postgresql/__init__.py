@@ -7,14 +7,14 @@ import os
 from collections import defaultdict  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from collections.abc import Iterable
 
-from cliquet import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
+from cliquet.logs import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.permission import (
     BoundPermissions,
     PermissionBase,
     bound_pairs,
     pattern_pairs,
 )
-from cliquet.storage.postgresql.client import (
+from cliquet._postgresql import (
     PostgreSQLClient, create_from_config, create_schema,
 )
 
@@ -65,7 +65,7 @@ def _like_pattern(pattern: str) -> str:
 class Permission(PermissionBase):
     """Permission backend backed by a PostgreSQL client (see :func:`load_from_config`).
 
-    :param client: a :class:`~cliquet.storage.postgresql.client.PostgreSQLClient`.
+    :param client: a :class:`~cliquet._postgresql.PostgreSQLClient`.
     """
 
     def __init__(self, client: PostgreSQLClient, *args, **kwargs):

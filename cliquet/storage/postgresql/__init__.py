@@ -12,7 +12,7 @@ import warnings  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from collections import defaultdict  # noqa: F401  (a Cliquet 3.1 public name of this module)
 
 from cliquet._defaults import DEFAULT_SETTINGS
-from cliquet import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
+from cliquet.logs import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.storage import (
     DEFAULT_DELETED_FIELD,
     DEFAULT_ID_FIELD,
@@ -25,7 +25,7 @@ from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
 from cliquet.storage._recordset import copy_record
 from cliquet.storage.postgresql import _queries as queries
 from cliquet.storage.postgresql._migrator import Layout, Migrator
-from cliquet.storage.postgresql.client import PostgreSQLClient, create_from_config
+from cliquet._postgresql import PostgreSQLClient, create_from_config
 from cliquet.utils import COMPARISON, json  # noqa: F401  (COMPARISON: a Cliquet 3.1 public name of this module)
 
 SCHEMA_VERSION = 2
