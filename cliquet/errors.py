@@ -1,5 +1,8 @@
 """The JSON error channel: error numbers and the helpers that build errors."""
+from __future__ import annotations
+
 import enum
+from typing import Any, NoReturn
 
 from pyramid import httpexceptions
 
@@ -40,9 +43,10 @@ class ERRORS(enum.IntEnum):
     UNDEFINED = 999
 
 
-def format_error(code, errno, error, message=None, info=None, details=None) -> dict:
+def format_error(code: int, errno: int, error: str, message: str | None = None,
+                 info: str | None = None, details: Any = None) -> dict:
     """The error envelope; keys that are not set are absent."""
-    body = {"code": code, "errno": int(errno), "error": error}
+    body: dict[str, Any] = {"code": code, "errno": int(errno), "error": error}
     if message is not None:
         body["message"] = message
     if info is not None:
@@ -52,8 +56,9 @@ def format_error(code, errno, error, message=None, info=None, details=None) -> d
     return body
 
 
-def http_error(httpexception, errno=None, code=None, error=None, message=None,
-               info=None, details=None):
+def http_error(httpexception: Any, errno: int | None = None, code: int | None = None,
+               error: str | None = None, message: str | None = None,
+               info: str | None = None, details: Any = None) -> Any:
     """Return ``httpexception`` with the protocol's JSON envelope as body.
 
     :param httpexception: an instance of a :mod:`pyramid.httpexceptions` class.
@@ -81,7 +86,7 @@ def http_error(httpexception, errno=None, code=None, error=None, message=None,
     return response
 
 
-def _bind_errno(errno) -> None:
+def _bind_errno(errno: int) -> None:
     bind_request_context(errno=int(errno))
 
 
@@ -100,7 +105,7 @@ def _error_message(errors: list) -> str | None:
     return f"{location}: {description}"
 
 
-def json_error_handler(errors):
+def json_error_handler(errors: Any) -> Any:
     """Turn a Cornice error list (or a request holding one) into a 400-family response.
 
     The envelope has errno 107 and ``details`` lists every error as
@@ -131,7 +136,8 @@ def json_error_handler(errors):
     return response
 
 
-def raise_invalid(request, location="body", name=None, description=None, **kwargs):
+def raise_invalid(request: Any, location: str = "body", name: str | None = None,
+                  description: Any = None, **kwargs: Any) -> NoReturn:
     """Add a validation error to ``request.errors`` and raise the 400 response."""
     request.errors.status = kwargs.pop("status", 400)
     request.errors.append(
@@ -140,14 +146,16 @@ def raise_invalid(request, location="body", name=None, description=None, **kwarg
     raise json_error_handler(request)
 
 
-def send_alert(request, message=None, url=None, code="soft-eol"):
+def send_alert(request: Any, message: str | None = None, url: str | None = None,
+               code: str = "soft-eol") -> None:
     """Set the ``Alert`` response header (deprecation and end-of-life notices)."""
     if url is None:
         url = request.registry.settings["project_docs"]
     request.response.headers["Alert"] = alert_header(code, message, url)
 
 
-def alert_header(code: str, message=None, url=None) -> str:
+def alert_header(code: str, message: str | None = None, url: str | None = None) -> str:
+
     """JSON value of an ``Alert`` header."""
     return json.dumps({"code": code, "message": message, "url": url})
 

@@ -1,5 +1,8 @@
 """Resource events: what was read or changed during a request, and when to tell."""
+from __future__ import annotations
+
 import enum
+from typing import Any, Iterable
 
 from pyramid.events import NewRequest
 from zope.interface import implementedBy
@@ -24,12 +27,12 @@ class ACTIONS(enum.Enum):
     UPDATE = "update"
 
     @staticmethod
-    def from_string_list(elements) -> tuple:
+    def from_string_list(elements: Iterable[str]) -> tuple:
         """Members named by a list of strings (``["create", "read"]``)."""
         return tuple(ACTIONS(element) for element in elements)
 
 
-def _build_payload(action, timestamp, request) -> dict:
+def _build_payload(action: Any, timestamp: int | None, request: Any) -> dict:
     resource_name = request.current_resource_name
     payload = {
         "timestamp": timestamp,
@@ -44,12 +47,13 @@ def _build_payload(action, timestamp, request) -> dict:
 
 
 class _ResourceEvent:
-    def __init__(self, action, timestamp, request, payload=None):
+    def __init__(self, action: ACTIONS | None, timestamp: int | None, request: Any,
+                 payload: dict | None = None) -> None:
         self.request = request
         self.payload = payload if payload is not None else _build_payload(
             action, timestamp, request)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.__class__.__name__} action={self.payload['action']} " \
                f"uri={self.payload['uri']}>"
 
@@ -57,7 +61,8 @@ class _ResourceEvent:
 class ResourceRead(_ResourceEvent):
     """Records were read; notified before the transaction commits."""
 
-    def __init__(self, action, timestamp, read_records, request, payload=None):
+    def __init__(self, action: ACTIONS | None, timestamp: int | None, read_records: list,
+                 request: Any, payload: dict | None = None) -> None:
         super().__init__(action, timestamp, request, payload)
         self.read_records = read_records
 
@@ -68,7 +73,8 @@ class ResourceChanged(_ResourceEvent):
     A subscriber that raises fails the request and rolls the transaction back.
     """
 
-    def __init__(self, action, timestamp, impacted_records, request, payload=None):
+    def __init__(self, action: ACTIONS | None, timestamp: int | None,
+                 impacted_records: list, request: Any, payload: dict | None = None) -> None:
         super().__init__(action, timestamp, request, payload)
         self.impacted_records = impacted_records
 
@@ -78,7 +84,8 @@ class ResourceChanged(_ResourceEvent):
 class AfterResourceRead(_ResourceEvent):
     """Records were read; notified after a successful commit (errors are logged)."""
 
-    def __init__(self, action, timestamp, read_records, request, payload=None):
+    def __init__(self, action: ACTIONS | None, timestamp: int | None, read_records: list,
+                 request: Any, payload: dict | None = None) -> None:
         super().__init__(action, timestamp, request, payload)
         self.read_records = read_records
 
@@ -86,7 +93,8 @@ class AfterResourceRead(_ResourceEvent):
 class AfterResourceChanged(_ResourceEvent):
     """Records changed; notified after a successful commit (errors are logged)."""
 
-    def __init__(self, action, timestamp, impacted_records, request, payload=None):
+    def __init__(self, action: ACTIONS | None, timestamp: int | None,
+                 impacted_records: list, request: Any, payload: dict | None = None) -> None:
         super().__init__(action, timestamp, request, payload)
         self.impacted_records = impacted_records
 
@@ -94,7 +102,8 @@ class AfterResourceChanged(_ResourceEvent):
 _EVENTS_KEY = "resource_events"
 
 
-def notify_resource_event(request, timestamp, data, action, old=None) -> None:
+def notify_resource_event(request: Any, timestamp: int, data: Any, action: ACTIONS,
+                          old: Any = None) -> None:
     """Stack an event for the current resource, merged per (resource, action)."""
     if action == ACTIONS.READ:
         impacted = data if isinstance(data, list) else [data]
@@ -111,30 +120,31 @@ def notify_resource_event(request, timestamp, data, action, old=None) -> None:
     if key in events:
         _records(events[key]).extend(impacted)
         return
-    event_class = ResourceRead if action == ACTIONS.READ else ResourceChanged
+    event_class: type[ResourceRead | ResourceChanged] = (
+        ResourceRead if action == ACTIONS.READ else ResourceChanged)
     events[key] = event_class(action, timestamp, impacted, request)
 
 
-def has_subscribers(registry, action: str) -> bool:
+def has_subscribers(registry: Any, action: ACTIONS) -> bool:
     """Whether a subscriber receives the events of ``action``.
 
     ``ResourceRead`` or ``AfterResourceRead`` for reads, ``ResourceChanged``
     or ``AfterResourceChanged`` for the other actions.
     """
     read = action == ACTIONS.READ
-    event_classes = (ResourceRead, AfterResourceRead) if read else \
-        (ResourceChanged, AfterResourceChanged)
+    event_classes: tuple[type[_ResourceEvent], ...] = (
+        (ResourceRead, AfterResourceRead) if read else (ResourceChanged, AfterResourceChanged))
     adapters = registry.adapters
     return any(adapters.subscriptions((implementedBy(event_class),), None)
                for event_class in event_classes)
 
 
-def get_resource_events(request, after_commit=False) -> list:
+def get_resource_events(request: Any, after_commit: bool = False) -> list:
     """Events stacked during the request (the ``After*`` kinds when ``after_commit``)."""
     events = list(request.bound_data.get(_EVENTS_KEY, {}).values())
     if not after_commit:
         return events
-    converted = []
+    converted: list[AfterResourceRead | AfterResourceChanged] = []
     for event in events:
         if isinstance(event, ResourceRead):
             converted.append(AfterResourceRead(
@@ -145,7 +155,7 @@ def get_resource_events(request, after_commit=False) -> list:
     return converted
 
 
-def _notify_before_commit(request):
+def _notify_before_commit(request: Any) -> None:
     try:
         for event in request.get_resource_events():
             request.registry.notify(event)
@@ -156,7 +166,7 @@ def _notify_before_commit(request):
         raise
 
 
-def _notify_after_commit(success, request):
+def _notify_after_commit(success: bool, request: Any) -> None:
     if not success:
         return
     for event in request.get_resource_events(after_commit=True):
@@ -166,7 +176,7 @@ def _notify_after_commit(success, request):
             logger.error("Unable to notify", event=repr(event), exc_info=True)
 
 
-def setup_transaction_hook(config) -> None:
+def setup_transaction_hook(config: Any) -> None:
     """Notify resource events around the commit of each top-level request.
 
     Also sets up the request transaction itself
@@ -176,7 +186,7 @@ def setup_transaction_hook(config) -> None:
     """
     _transaction.setup_request_transaction(config)
 
-    def on_new_request(event):
+    def on_new_request(event: Any) -> None:
         request = event.request
         if getattr(request, "parent", None) is not None:
             return
@@ -193,16 +203,16 @@ def setup_transaction_hook(config) -> None:
 class EventActionFilter:
     """Subscriber predicate ``for_actions=(ACTIONS.CREATE, ...)``."""
 
-    def __init__(self, actions, config):
+    def __init__(self, actions: Any, config: Any) -> None:
         actions = actions if isinstance(actions, (list, tuple)) else [actions]
         self.actions = {ACTIONS(a) if not isinstance(a, ACTIONS) else a for a in actions}
 
-    def phash(self):
+    def phash(self) -> str:
         return "for_actions = %s" % ",".join(sorted(a.value for a in self.actions))
 
     text = phash
 
-    def __call__(self, event):
+    def __call__(self, event: Any) -> bool:
         action = event.payload.get("action")
         return action is not None and ACTIONS(action) in self.actions
 
@@ -210,25 +220,25 @@ class EventActionFilter:
 class EventResourceFilter:
     """Subscriber predicate ``for_resources=('article', ...)``."""
 
-    def __init__(self, resources, config):
+    def __init__(self, resources: Any, config: Any) -> None:
         self.resources = set(resources if isinstance(resources, (list, tuple)) else [resources])
 
-    def phash(self):
+    def phash(self) -> str:
         return "for_resources = %s" % ",".join(sorted(self.resources))
 
     text = phash
 
-    def __call__(self, event):
+    def __call__(self, event: Any) -> bool:
         return event.payload.get("resource_name") in self.resources
 
 
-def snapshot_resource_events(request) -> dict:
+def snapshot_resource_events(request: Any) -> dict:
     """How many records each stacked event holds, to undo a failed subrequest."""
     events = request.bound_data.get(_EVENTS_KEY, {})
     return {key: len(_records(event)) for key, event in events.items()}
 
 
-def restore_resource_events(request, snapshot: dict) -> None:
+def restore_resource_events(request: Any, snapshot: dict) -> None:
     """Forget what was stacked since ``snapshot`` (events of a failed subrequest)."""
     events = request.bound_data.get(_EVENTS_KEY, {})
     for key in list(events):
@@ -238,5 +248,6 @@ def restore_resource_events(request, snapshot: dict) -> None:
             del _records(events[key])[snapshot[key]:]
 
 
-def _records(event) -> list:
+def _records(event: ResourceRead | ResourceChanged) -> list:
     return event.read_records if isinstance(event, ResourceRead) else event.impacted_records
+

@@ -5,10 +5,13 @@ them as ``cliquet.tests.support``, which still works). The conformance
 suites of the backends are re-exported here: a custom backend is tested by
 subclassing ``StorageTest``, ``CacheTest`` or ``PermissionTest``.
 """
+from __future__ import annotations
+
 import functools
 import os
 import threading
 import unittest
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from unittest import mock
 
 import webtest
@@ -33,6 +36,8 @@ DEFAULT_AUTHORIZATION = "Basic " + utils.encode64("mat:1")
 #: Prefixed user id of that user with an empty ``userid_hmac_secret``.
 USER_PRINCIPAL = "basicauth:" + utils.hmac_digest("", "mat:1")
 
+_T = TypeVar("_T")
+
 
 def get_user_headers(user: str) -> dict:
     """Basic Auth headers of ``user`` (password ``secret``)."""
@@ -45,33 +50,33 @@ class DummyRequest(pyramid_testing.DummyRequest):
 
     authenticated_userid = "bob"
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("path", "/v1/")
         super().__init__(*args, **kwargs)
         self.upath_info = self.path
         self.registry = kwargs.get("registry") or mock.MagicMock(settings={})
         self.errors = cornice_errors.Errors()
-        self.validated = {}
-        self.matchdict = {}
+        self.validated: dict = {}
+        self.matchdict: dict = {}
         self.response = Response()
         self.authn_type = "basicauth"
         self.selected_userid = "bob"
         self.prefixed_userid = "basicauth:bob"
-        self.json = {}
-        self.bound_data = {}
+        self.json: dict = {}
+        self.bound_data: dict = {}
         self.current_resource_name = "test"
-        self.info = {}
+        self.info: dict = {}
 
-    def route_url(self, *args, **kwargs):
+    def route_url(self, *args: Any, **kwargs: Any) -> str:
         return "http://localhost/v1/"
 
 
-def get_request_class(prefix: str):
+def get_request_class(prefix: str) -> type:
     """A WebTest request class that prepends ``/<prefix>`` to every path."""
 
     class PrefixedRequestClass(webtest.app.TestRequest):
         @classmethod
-        def blank(cls, path, *args, **kwargs):
+        def blank(cls, path: str, *args: Any, **kwargs: Any) -> Any:
             if prefix:
                 path = f"/{prefix}{path}"
             return webtest.app.TestRequest.blank(path, *args, **kwargs)
@@ -82,7 +87,8 @@ def get_request_class(prefix: str):
 class FormattedErrorMixin:
     """``assertFormattedError``: check a response carries the protocol's error envelope."""
 
-    def assertFormattedError(self, response, code, errno, error, message=None, info=None):
+    def assertFormattedError(self, response: Any, code: int, errno: int, error: str,
+                             message: str | None = None, info: str | None = None) -> None:
         assert response.headers["Content-Type"] == "application/json; charset=UTF-8", \
             response.headers["Content-Type"]
         body = response.json
@@ -99,7 +105,7 @@ class FormattedErrorMixin:
             assert "info" not in body, body
 
 
-def _default_app(global_config=None, **settings):
+def _default_app(global_config: Any = None, **settings: Any) -> Any:
     config = Configurator(settings=settings)
     import cliquet
 
@@ -117,25 +123,25 @@ class BaseWebTest:
     """
 
     #: The project's WSGI factory ``main(global_config, **settings)``.
-    entry_point = None
+    entry_point: Any = None
     api_prefix = "v1"
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.headers = {"Content-Type": "application/json",
                         "Authorization": DEFAULT_AUTHORIZATION}
 
     @property
-    def app(self):
+    def app(self) -> Any:
         if "_app" not in self.__dict__:
             self.__dict__["_app"] = self.make_app()
         return self.__dict__["_app"]
 
     @app.setter
-    def app(self, value):
+    def app(self, value: Any) -> None:
         self.__dict__["_app"] = value
 
-    def make_app(self, settings=None, config=None):
+    def make_app(self, settings: dict | None = None, config: Any = None) -> Any:
         """A :class:`webtest.TestApp` of the project, with ``settings`` added."""
         entry_point = self.entry_point or _default_app
         if isinstance(entry_point, staticmethod):
@@ -145,7 +151,7 @@ class BaseWebTest:
         app.RequestClass = get_request_class(self.api_prefix)
         return app
 
-    def get_app_settings(self, additional_settings=None) -> dict:
+    def get_app_settings(self, additional_settings: dict | None = None) -> dict:
         """Settings of the app under test: memory backends unless overridden."""
         settings = {
             "storage_backend": "cliquet.storage.memory",
@@ -158,10 +164,10 @@ class BaseWebTest:
         return settings
 
     @property
-    def registry(self):
+    def registry(self) -> Any:
         return self.app.app.registry
 
-    def _flush_backends(self):
+    def _flush_backends(self) -> None:
         if "_app" not in self.__dict__:
             return
         for kind in ("storage", "cache", "permission"):
@@ -169,52 +175,59 @@ class BaseWebTest:
             if backend is not None:
                 backend.flush()
 
-    def tearDown(self):
+    def tearDown(self) -> None:
         self._flush_backends()
         parent = getattr(super(), "tearDown", None)
         if parent is not None:
             parent()
 
-    def teardown_method(self, method=None):
+    def teardown_method(self, method: Any = None) -> None:
         self._flush_backends()
 
 
 class AllowAuthorizationPolicy:
     """An authorization policy that allows everything."""
 
-    def permits(self, context, principals, permission):
+    def permits(self, context: Any, principals: Any, permission: str) -> bool:
         return True
 
-    def principals_allowed_by_permission(self, context, permission):
+    def principals_allowed_by_permission(self, context: Any, permission: str) -> Any:
         raise NotImplementedError()
 
 
-def authorize(permits=True, authz_class=None):
+def authorize(permits: bool = True,
+              authz_class: str | None = None) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
     """Decorate a test so the authorization policy answers ``permits``."""
     target = authz_class or "cliquet.testing.AllowAuthorizationPolicy"
 
-    def wrapper(test):
+    def wrapper(test: Callable[..., _T]) -> Callable[..., _T]:
         @functools.wraps(test)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: Any, **kwargs: Any) -> _T:
             with mock.patch(f"{target}.permits", return_value=permits):
                 return test(*args, **kwargs)
         return wrapped
     return wrapper
 
 
-class ThreadMixin:
+if TYPE_CHECKING:
+    _TestCaseMixin = unittest.TestCase  # what ThreadMixin is mixed into
+else:
+    _TestCaseMixin = object
+
+
+class ThreadMixin(_TestCaseMixin):
     """Start threads in a test and join them all at tear down."""
 
-    def setUp(self):
+    def setUp(self) -> None:
         super().setUp()
-        self._threads = []
+        self._threads: list[threading.Thread] = []
 
-    def tearDown(self):
+    def tearDown(self) -> None:
         for thread in getattr(self, "_threads", []):
             thread.join()
         super().tearDown()
 
-    def _create_thread(self, *args, **kwargs) -> threading.Thread:
+    def _create_thread(self, *args: Any, **kwargs: Any) -> threading.Thread:
         thread = threading.Thread(*args, **kwargs)
         self.__dict__.setdefault("_threads", []).append(thread)
         return thread
@@ -233,7 +246,7 @@ def _postgresql_available(url: str) -> bool:
     return True
 
 
-def skip_if_no_postgresql(test):
+def skip_if_no_postgresql(test: _T) -> _T:
     """Skip ``test`` (a function or a class) when PostgreSQL is not reachable.
 
     The server is ``CLIQUET_TEST_POSTGRESQL_URL`` (default: the local
@@ -242,7 +255,7 @@ def skip_if_no_postgresql(test):
     url = os.environ.get("CLIQUET_TEST_POSTGRESQL_URL",
                          "postgresql://postgres:postgres@127.0.0.1:5432/postgres")
 
-    def check():
+    def check() -> None:
         if _postgresql_available(url):
             return
         if os.environ.get("CI", "").lower() == "true":
@@ -254,12 +267,14 @@ def skip_if_no_postgresql(test):
             if name.startswith("test"):
                 setattr(test, name, _checked(check, getattr(test, name)))
         return test
-    return _checked(check, test)
+    checked: _T = _checked(check, test)
+    return checked
 
 
-def _checked(check, test):
+def _checked(check: Callable[[], None], test: Any) -> Any:
     @functools.wraps(test)
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+
         check()
         return test(*args, **kwargs)
     return wrapped

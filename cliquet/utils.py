@@ -1,4 +1,6 @@
 """Helpers shared by Cliquet and the applications built on it."""
+from __future__ import annotations
+
 import ast
 import base64
 import enum
@@ -10,6 +12,8 @@ import re
 import time
 import warnings
 from binascii import hexlify
+from types import ModuleType
+from typing import Any, Callable, Iterable
 from urllib.parse import quote, unquote
 
 import colander
@@ -31,7 +35,7 @@ from pyramid.view import render_view_to_response  # noqa: F401
 _MOVED_3_1_NAMES = {"reapply_cors": "cliquet._cors"}
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     """The 3.1 names that moved out of this module, resolved on first access.
 
     This module imports nothing of the package (everything else may import
@@ -47,6 +51,7 @@ def __getattr__(name):
     return getattr(importlib.import_module(module_name), name)
 
 
+sqlalchemy: ModuleType | None
 try:
     import sqlalchemy
 except ImportError:  # the ``postgresql`` extra is not installed
@@ -60,11 +65,11 @@ class _FastJSON:
     """
 
     @staticmethod
-    def loads(value, **kwargs):
+    def loads(value: str | bytes | bytearray | memoryview, **kwargs: Any) -> Any:
         return orjson.loads(value)
 
     @staticmethod
-    def dumps(value, **kwargs) -> str:
+    def dumps(value: Any, **kwargs: Any) -> str:
         option = orjson.OPT_NON_STR_KEYS
         if kwargs.get("sort_keys"):
             option |= orjson.OPT_SORT_KEYS
@@ -73,7 +78,7 @@ class _FastJSON:
         return _dumps(value, _json_default, option)
 
 
-def _dumps(value, default, option: int) -> str:
+def _dumps(value: Any, default: Callable[[Any], Any] | None, option: int) -> str:
     """``orjson.dumps`` as text; the standard library's encoder for what orjson
     refuses to encode but JSON can hold (an integer beyond 64 bits, say, from a
     body the standard decoder parsed)."""
@@ -88,7 +93,7 @@ def _dumps(value, default, option: int) -> str:
                                  indent=2 if option & orjson.OPT_INDENT_2 else None)
 
 
-def _json_default(value):
+def _json_default(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):
         return list(value)
     if isinstance(value, bytes):
@@ -99,7 +104,8 @@ def _json_default(value):
 json = _FastJSON()
 
 
-def json_serializer(v, default=None, **kwargs) -> str:
+def json_serializer(v: Any, default: Callable[[Any], Any] | None = None,
+                    **kwargs: Any) -> str:
     """Serialize ``v`` to JSON text, without escaping slashes.
 
     ``default`` (Pyramid's renderer adapters) serializes other objects.
@@ -107,7 +113,7 @@ def json_serializer(v, default=None, **kwargs) -> str:
     if default is None:
         return json.dumps(v)
 
-    def fallback(obj):
+    def fallback(obj: Any) -> Any:
         try:
             return _json_default(obj)
         except TypeError:
@@ -137,12 +143,12 @@ def msec_time() -> int:
     return int(time.time() * 1000.0)
 
 
-def classname(obj) -> str:
+def classname(obj: object) -> str:
     """Lowercased class name of an instance."""
     return obj.__class__.__name__.lower()
 
 
-def strip_whitespace(v):
+def strip_whitespace(v: Any) -> Any:
     """Remove surrounding spaces, tabs and newlines (Colander null untouched)."""
     return v.strip(" \t\n\r") if v is not colander.null else v
 
@@ -168,7 +174,7 @@ _TRUE_VALUES = ("true", "yes", "on")
 _FALSE_VALUES = ("false", "no", "off")
 
 
-def native_value(value):
+def native_value(value: Any) -> Any:
     """Coerce a string to the Python value it spells.
 
     ``true``/``yes``/``on`` (any case) give ``True``, ``false``/``no``/``off``
@@ -189,7 +195,7 @@ def native_value(value):
         return value
 
 
-def read_env(key: str, value, environ=None):
+def read_env(key: str, value: Any, environ: Any = None) -> Any:
     """Value of the environment variable named after ``key``, else ``value``.
 
     The variable name is ``key`` uppercased with ``.`` and ``-`` replaced by
@@ -210,14 +216,14 @@ def decode64(encoded_content: str, encoding: str = "utf-8") -> str:
     return base64.b64decode(encoded_content.encode(encoding), validate=False).decode(encoding)
 
 
-def hmac_digest(secret, message: str, encoding: str = "utf-8") -> str:
+def hmac_digest(secret: str | bytes, message: str, encoding: str = "utf-8") -> str:
     """Lowercase hex HMAC-SHA256 of ``message`` keyed with ``secret``."""
     if isinstance(secret, str):
         secret = secret.encode(encoding)
     return hmac.digest(secret, message.encode(encoding), "sha256").hex()
 
 
-def accepts_keyword(function, name: str) -> bool:
+def accepts_keyword(function: Callable[..., Any], name: str) -> bool:
     """Whether ``function`` (or bound method) takes a keyword argument ``name``.
 
     Lets new code pass a new keyword only to the backends and models that
@@ -227,7 +233,7 @@ def accepts_keyword(function, name: str) -> bool:
 
 
 @functools.lru_cache(maxsize=512)
-def _accepts_keyword(function, name: str) -> bool:
+def _accepts_keyword(function: Callable[..., Any], name: str) -> bool:
     try:
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):
@@ -236,12 +242,12 @@ def _accepts_keyword(function, name: str) -> bool:
         p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
-def dict_subset(d: dict, keys) -> dict:
+def dict_subset(d: dict, keys: Iterable[str]) -> dict:
     """Projection of ``d`` on ``keys``; dotted keys select nested fields.
 
     When an intermediate value is not an object, the whole value is kept.
     """
-    result = {}
+    result: dict = {}
     for key in keys:
         root, _, rest = key.partition(".")
         if root not in d:
@@ -275,21 +281,21 @@ def strip_uri_prefix(path: str) -> str:
     return _URI_PREFIX.sub("", path, count=1)
 
 
-def encode_header(value, encoding: str = "utf-8") -> str:
+def encode_header(value: str | bytes, encoding: str = "utf-8") -> str:
     """Native string of a header value."""
     if isinstance(value, bytes):
         return value.decode(encoding)
     return value
 
 
-def decode_header(value, encoding: str = "utf-8") -> str:
+def decode_header(value: str | bytes, encoding: str = "utf-8") -> str:
     """Unicode text of a header value (undecodable bytes replaced)."""
     if isinstance(value, bytes):
         return value.decode(encoding, errors="replace")
     return value
 
 
-def current_service(request):
+def current_service(request: Any) -> Any:
     """The Cornice service of the matched route, or ``None``.
 
     Looked up by route pattern, then (only if needed) by route name.
@@ -302,7 +308,7 @@ def current_service(request):
     return service if service is not None else cornice_current_service(request)
 
 
-def current_resource_name(request):
+def current_resource_name(request: Any) -> str | None:
     """Registered name of the resource behind the current request, or ``None``."""
     service = current_service(request)
     return getattr(service, "resource_name", None)
@@ -311,7 +317,7 @@ def current_resource_name(request):
 _URL_SAFE = "/?&=%:@!$'()*+,;#[]"
 
 
-def build_request(original, dict_obj: dict):
+def build_request(original: Any, dict_obj: dict) -> Any:
     """The subrequest described by ``dict_obj``, sharing the parent's request data.
 
     ``dict_obj`` has a ``path`` (percent-encoded where needed; the API prefix of
@@ -342,9 +348,9 @@ def build_request(original, dict_obj: dict):
     return subrequest
 
 
-def build_response(response, request) -> dict:
+def build_response(response: Any, request: Any) -> dict:
     """``{path, status, headers, body}`` of a subrequest's response."""
-    body = ""
+    body: Any = ""
     if request.method != "HEAD" and response.body:
         try:
             body = json.loads(response.body)
@@ -358,7 +364,7 @@ def build_response(response, request) -> dict:
     }
 
 
-def follow_subrequest(request, subrequest, **kwargs):
+def follow_subrequest(request: Any, subrequest: Any, **kwargs: Any) -> tuple[Any, Any]:
     """Invoke ``subrequest``, rendering error views and following one redirect.
 
     A redirection raised by the subrequest, or an error rendered as one (the
@@ -396,12 +402,12 @@ def follow_subrequest(request, subrequest, **kwargs):
 _METHODS_WITH_BODY = ("POST", "PUT", "PATCH")
 
 
-def _request_class(request):
+def _request_class(request: Any) -> type[Request]:
     """The class of ``request``; Pyramid's for an object that only looks like one."""
     return type(request) if isinstance(request, Request) else Request
 
 
-def _render_error(subrequest, exc):
+def _render_error(subrequest: Any, exc: BaseException) -> Any:
     """The response of the exception view for ``exc``; ``exc`` when none or a 5xx."""
     try:
         response = subrequest.invoke_exception_view()
@@ -419,7 +425,8 @@ class DeprecatedMeta(type):
     ``__deprecation_warning__``, by default ``"<name> is deprecated"``.
     """
 
-    def __new__(mcs, name, bases, attrs):
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> DeprecatedMeta:
+
         for base in bases:
             if isinstance(base, DeprecatedMeta):
                 message = getattr(base, "__deprecation_warning__",

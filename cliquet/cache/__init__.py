@@ -24,7 +24,7 @@ class CacheBase:
     when the underlying server fails.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if "cache_prefix" not in kwargs:
             raise TypeError("CacheBase() missing required keyword argument: 'cache_prefix'")
         self.prefix = kwargs["cache_prefix"]
@@ -75,7 +75,7 @@ def heartbeat(backend: CacheBase) -> Callable[[Any], bool]:
     The check writes even in readonly mode: the cache stays writable.
     """
 
-    def ping(request) -> bool:
+    def ping(request: Any) -> bool:
         try:
             if random.random() < _HEARTBEAT_DELETE_RATE:
                 backend.delete(_HEARTBEAT_KEY)

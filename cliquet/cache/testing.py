@@ -11,6 +11,7 @@ override Cliquet's defaults. The suite is a plain class, so pytest collects it
 only through such a subclass.
 """
 import time
+from typing import Any
 
 from pyramid import testing
 
@@ -19,7 +20,7 @@ from cliquet.cache import CacheBase, heartbeat
 
 
 class CacheTest:
-    backend = None
+    backend: Any = None  # the backend module under test
     settings: dict = {}
 
     def setup_method(self, method):

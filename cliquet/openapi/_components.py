@@ -4,6 +4,7 @@ Operations refer to them with :func:`ref`; :func:`error_responses` picks the
 error responses of an operation from the statuses it can answer.
 """
 import copy
+from typing import Any
 
 from pyramid.security import NO_PERMISSION_REQUIRED
 
@@ -60,7 +61,7 @@ SCHEMAS = {
     },
 }
 
-HEADERS = {
+HEADERS: dict[str, dict[str, Any]] = {
     "Backoff": {"description": "Seconds the client should wait before its next requests.",
                 "schema": {"type": "string"}},
     "Alert": {"description": "End-of-service or deprecation notice: a JSON object with "
@@ -163,7 +164,7 @@ def ref(kind: str, name: str) -> dict:
 
 def headers(*names: str, optional: tuple = ()) -> dict:
     """Response headers: ``names`` as declared, ``optional`` and the common ones optional."""
-    result = {name: ref("headers", name) for name in COMMON_HEADERS}
+    result: dict[str, Any] = {name: ref("headers", name) for name in COMMON_HEADERS}
     for name in names:
         result[name] = ref("headers", name)
     for name in optional:

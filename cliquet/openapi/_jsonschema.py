@@ -12,6 +12,7 @@ optional one may be empty even when its validators refuse it; integers are
 and a :class:`~cliquet.resource.schema.URL` is an absolute URL.
 """
 import re
+from typing import Any
 
 import colander
 
@@ -63,7 +64,7 @@ def type_schema(node: colander.SchemaNode, partial: bool = False) -> dict:
         return mapping_schema(node, partial)
     if isinstance(typ, colander.Sequence):
         items = node.children[0] if node.children else None
-        schema = {"type": "array"}
+        schema: dict[str, Any] = {"type": "array"}
         if items is not None:
             schema["items"] = node_schema(items, partial)
         return schema
@@ -83,8 +84,9 @@ def mapping_schema(node: colander.SchemaNode, partial: bool = False) -> dict:
     Unknown keys are only forbidden when the mapping raises on them: the
     ``ignore`` and ``preserve`` modes both accept them.
     """
-    schema = {"type": "object",
-              "properties": {child.name: node_schema(child, partial) for child in node.children}}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {child.name: node_schema(child, partial) for child in node.children}}
     required = [child.name for child in node.children if child.required]
     if required and not partial:
         schema["required"] = required

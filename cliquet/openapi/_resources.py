@@ -18,6 +18,7 @@ described in words: a value already held by another record of the collection
 is refused, which no schema can tell.
 """
 import re
+from typing import Any
 
 from cliquet._validation import MAX_TIMESTAMP
 from cliquet.openapi import _components as c
@@ -123,7 +124,7 @@ class ResourceOperations:
         """
         endpoint = self.service.endpoint_type
         build = getattr(self, f"_{endpoint}_{method.lower()}")
-        operation = {
+        operation: dict[str, Any] = {
             "tags": [self.tag()],
             "summary": _SUMMARIES[(endpoint, method)].format(name=self.name),
             "operationId": f"{method.lower()}_{self.service.name}".replace("-", "_"),
@@ -260,7 +261,8 @@ class ResourceOperations:
 
     def _response(self, description: str, data: dict, headers: dict | None = None,
                   permissions: bool = True) -> dict:
-        body = {"type": "object", "required": ["data"], "properties": {"data": data}}
+        body: dict[str, Any] = {"type": "object", "required": ["data"],
+                                "properties": {"data": data}}
         if self.shareable and permissions:
             body["properties"]["permissions"] = {
                 "type": "object", "description": "Principals of each permission.",
@@ -272,6 +274,7 @@ class ResourceOperations:
         """``{data, permissions}`` as validated by the viewset's request schema."""
         data = data or c.ref("schemas", f"{self.component}Data")
         payload = args.get("schema")
+        body: dict[str, Any]
         if payload is None:
             body = {"type": "object", "properties": {"data": data}}
             return {"content": c.json_content(body)}
@@ -324,11 +327,11 @@ class ResourceOperations:
         for field in self.known_fields:
             value = self._field_type(field)
             for prefix, meaning in FILTER_PREFIXES.items():
-                parameter = {"name": f"{prefix}{field}", "in": "query",
+                parameter: dict[str, Any] = {"name": f"{prefix}{field}", "in": "query",
                              "description": f"Records whose `{field}` is {meaning} this value "
                                             "(read as JSON when it can be, else as text)."}
                 if prefix in _LIST_PREFIXES:
-                    values = {"type": "array", "items": value}
+                    values: dict[str, Any] = {"type": "array", "items": value}
                     if field == self.modified_field:
                         values["minItems"] = 1  # an empty value is no timestamp (400)
                     parameter.update(schema=values, style="form", explode=False)

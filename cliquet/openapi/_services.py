@@ -7,6 +7,7 @@ Any other service is described from its Cornice arguments: the ``schema``
 the permission, and the view's docstring.
 """
 import inspect
+from typing import Any
 
 from cliquet.openapi import _components as c
 from cliquet.openapi._jsonschema import node_schema
@@ -52,7 +53,7 @@ _BATCH_RESPONSES = {
 }
 
 #: Service name → (summary, {status: (description, JSON schema)}).
-BUILTINS = {
+BUILTINS: dict[str, tuple[str | None, dict[int, tuple[str, Any]]]] = {
     "hello": ("What this service is: version, public settings, capabilities.",
               {200: ("The service.", _HELLO)}),
     "heartbeat": ("Health of the backends.",
@@ -87,7 +88,7 @@ class PlainOperations:
         """The operation of ``method``, served by ``view`` with Cornice arguments ``args``."""
         service = self.service
         summary, bodies = BUILTINS.get(service.name, (None, {200: ("Success.", _ANY_OBJECT)}))
-        result = {"tags": [self.tag()],
+        result: dict[str, Any] = {"tags": [self.tag()],
                   "summary": summary or _docstring(service, view) or service.name,
                   "operationId": f"{method.lower()}_{service.name}".replace("-", "_")}
         statuses = {500, 503} | c.auth_statuses(args.get("permission"))
@@ -155,7 +156,7 @@ def _request(schema, method: str) -> dict:
               if child.name in ("body", "querystring", "header", "headers", "path")}
     if not nested:
         nested = {"body": schema}
-    result = {}
+    result: dict[str, Any] = {}
     parameters = []
     for location, name in (("query", "querystring"), ("header", "header"),
                            ("header", "headers")):

@@ -6,6 +6,7 @@ and viewset; other services from their Cornice arguments. ``OPTIONS``, the
 CORS preflight, is left out.
 """
 import re
+from typing import Any
 
 from pyramid.settings import aslist
 
@@ -44,7 +45,7 @@ def build_description(registry) -> dict:
                            "records of its own). Without credentials, an endpoint that "
                            "requires them answers 401."}}
     project_name = settings.get("project_name") or "cliquet"
-    description = {
+    description: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": project_name,
@@ -59,7 +60,8 @@ def build_description(registry) -> dict:
     if settings.get("project_docs"):
         description["externalDocs"] = {"url": settings["project_docs"]}
 
-    tags = {}
+    tags: dict[str, dict] = {}
+    builder: ResourceOperations | PlainOperations
     for service in sorted(registry.cornice_services.values(), key=lambda s: s.path):
         if getattr(service, "resource", None) is not None:
             id_pattern = registry.id_generator.regexp

@@ -28,7 +28,7 @@ class PermissionBase:
     when the underlying server fails.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         pass
 
     def initialize_schema(self, dry_run: bool = False) -> None:
@@ -172,7 +172,7 @@ def pattern_regexp(pattern: str) -> re.Pattern:
 def heartbeat(backend: PermissionBase) -> Callable[[Any], bool]:
     """Build the ``permission`` check of ``__heartbeat__`` (read only in readonly mode)."""
 
-    def ping(request) -> bool:
+    def ping(request: Any) -> bool:
         try:
             if asbool(request.registry.settings["readonly"]):
                 backend.user_principals(_HEARTBEAT_KEY)

@@ -10,6 +10,8 @@ A backend's test is a few lines::
 override Cliquet's defaults. The suite is a plain class, so pytest collects it
 only through such a subclass.
 """
+from typing import Any
+
 from pyramid import testing
 
 from cliquet._defaults import DEFAULT_SETTINGS
@@ -27,7 +29,7 @@ def get_bound_permissions(object_id, permission):
 
 
 class PermissionTest:
-    backend = None
+    backend: Any = None  # the backend module under test
     settings: dict = {}
 
     def setup_method(self, method):

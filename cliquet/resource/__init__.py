@@ -9,9 +9,12 @@ Subclass :class:`UserResource` (records private to each user) or
 methods over the pure helpers of ``_querystring``, ``_pagination`` and
 ``_preconditions``; storage is only reached through the model.
 """
+from __future__ import annotations
+
 import functools
 import warnings
 import weakref
+from typing import Any, NoReturn
 
 import colander
 from pyramid import httpexceptions
@@ -28,7 +31,8 @@ from cliquet.resource.model import Model, ShareableModel
 from cliquet.resource.schema import ResourceSchema
 from cliquet.resource.viewset import RAW_BODY_KEY, ShareableViewSet, ViewSet
 from cliquet.storage import Filter, Sort
-from cliquet.storage.exceptions import BackendError
+from cliquet.storage.exceptions import BackendError, UnicityError
+
 from cliquet.utils import COMPARISON, classname, dict_subset, strip_uri_prefix
 
 # Names Cliquet 3.1 code may import from this module.
@@ -65,9 +69,9 @@ class _SchemaInfo:
     code may change the options on the fly).
     """
 
-    _cache = weakref.WeakKeyDictionary()
+    _cache: weakref.WeakKeyDictionary[Any, _SchemaInfo] = weakref.WeakKeyDictionary()
 
-    def __init__(self, mapping):
+    def __init__(self, mapping: Any) -> None:
         options = getattr(mapping, "get_option", None)
         option = options or (lambda name: getattr(ResourceSchema.Options, name))
         self.fields = frozenset(child.name for child in mapping.children)
@@ -75,7 +79,7 @@ class _SchemaInfo:
         self.preserve_unknown = bool(option("preserve_unknown"))
 
     @classmethod
-    def of(cls, mapping) -> "_SchemaInfo":
+    def of(cls, mapping: Any) -> _SchemaInfo:
         info = cls._cache.get(mapping)
         if info is None:
             info = cls._cache[mapping] = cls(mapping)
@@ -95,15 +99,15 @@ class UserResource(EndpointsMixin):
     mapping = ResourceSchema()
     force_patch_update = False
 
-    def __init__(self, request, context=None):
+    def __init__(self, request: Any, context: Any = None) -> None:
         self.request = request
         self.context = context
         registry = request.registry
-        self.model = self.default_model(
+        self.model: Model = self.default_model(
             storage=registry.storage, id_generator=registry.id_generator,
             collection_id=classname(self), parent_id=self.get_parent_id(request),
             auth=request.headers.get("Authorization"))
-        self.record_id = (request.matchdict or {}).get("id")
+        self.record_id: str | None = (request.matchdict or {}).get("id")
         if self.record_id is not None and request.method in _RECORD_WRITES:
             # The record is held from its read to the end of the request's
             # transaction: preconditions are checked, and PATCH merges, on the
@@ -111,10 +115,12 @@ class UserResource(EndpointsMixin):
             # "Concurrent writes").
             self.model.for_update = True
         bind_request_context(collection_id=self.model.collection_id)
-        self._timestamp = None
+        self._timestamp: int | None = None
         self._collection_held = False
-        self._token_count = None  # the listing's count carried by ``_token``, if any
-        self._page_count = None  # the count to carry in the Next-Page token, if any
+        # the listing's count carried by ``_token``, if any
+        self._token_count: _pagination.Count | None = None
+        # the count to carry in the Next-Page token, if any
+        self._page_count: _pagination.Count | None = None
         if request.method not in ("GET", "HEAD") and \
                 has_subscribers(registry, ACTIONS.UPDATE):
             self.timestamp  # noqa: B018 -- events of writes carry the one before the change
@@ -140,10 +146,11 @@ class UserResource(EndpointsMixin):
         transaction ends: no other request writes to it meanwhile, so that a
         check made on it holds when this request writes (Issue #16)."""
         if not self._collection_held:
-            self._timestamp = self.model.timestamp(for_update=True)
+            self._timestamp = timestamp = self.model.timestamp(for_update=True)
             self._collection_held = True
-            bind_request_context(collection_timestamp=self._timestamp)
-        return self._timestamp
+            bind_request_context(collection_timestamp=timestamp)
+            return timestamp
+        return self.timestamp  # read (and held) above
 
     @property
     def _schema(self) -> _SchemaInfo:
@@ -159,17 +166,18 @@ class UserResource(EndpointsMixin):
                              message=_READONLY_TIMESTAMP_MESSAGE) from None
 
     @property
-    def collection(self):
+    def collection(self) -> Model:
         """Deprecated alias of :attr:`model`."""
         warnings.warn("resource.collection is deprecated, use resource.model instead",
                       DeprecationWarning, stacklevel=2)
         return self.model
 
-    def get_parent_id(self, request):
+    def get_parent_id(self, request: Any) -> str:
         """Parent of the records: the prefixed user id."""
-        return request.prefixed_userid
+        parent_id: str = request.prefixed_userid
+        return parent_id
 
-    def is_known_field(self, field) -> bool:
+    def is_known_field(self, field: str) -> bool:
         """Schema fields plus ``id``, ``last_modified`` and ``deleted``."""
         model = self.model
         return field in self._schema.fields or field in (
@@ -181,7 +189,7 @@ class UserResource(EndpointsMixin):
 
     # Hooks.
 
-    def process_record(self, new, old=None):
+    def process_record(self, new: dict, old: dict | None = None) -> dict:
         """Adjust a record before it is stored (POST, PUT, PATCH).
 
         By default a client ``last_modified`` not newer than the existing
@@ -195,7 +203,8 @@ class UserResource(EndpointsMixin):
         self._raise_400_if_timestamp_taken(new)
         return new
 
-    def _raise_400_if_timestamp_taken(self, record, value=None, location="body", name=None):
+    def _raise_400_if_timestamp_taken(self, record: dict, value: Any = None,
+                                      location: str = "body", name: str | None = None) -> None:
         """A client ``last_modified`` (``value``, else the record's) not newer than
         the collection timestamp may be another record's (or tombstone's): 400
         on every backend, as PostgreSQL refuses it. The collection is held from
@@ -214,7 +223,7 @@ class UserResource(EndpointsMixin):
                           description=f"Another record of the collection has this "
                                       f"{model.modified_field}")
 
-    def apply_changes(self, record, changes):
+    def apply_changes(self, record: dict, changes: dict) -> dict:
         """Merge the PATCH ``changes`` into ``record`` and validate the result.
 
         Read-only fields may not change (400 ``Cannot modify <field>``).
@@ -226,13 +235,15 @@ class UserResource(EndpointsMixin):
                 raise_invalid(self.request, name=field, description=f"Cannot modify {field}")
         updated = {**record, **changes}
         try:
-            return self.mapping.deserialize(updated)
+            validated: dict = self.mapping.deserialize(updated)
+            return validated
         except colander.Invalid as invalid:
             for field, message in invalid.asdict().items():
                 self.request.errors.add("body", field, message)
             raise json_error_handler(self.request) from None
 
-    def postprocess(self, result, action=ACTIONS.READ, old=None):
+    def postprocess(self, result: Any, action: ACTIONS = ACTIONS.READ,
+                    old: dict | None = None) -> dict:
         """Wrap ``result`` as the response body and stack the resource event.
 
         Events are stacked only when a subscriber receives them.
@@ -244,11 +255,11 @@ class UserResource(EndpointsMixin):
 
     # Helpers: overridable, each a thin layer over the pure modules.
 
-    def _raise_invalid(self, error: _querystring.InvalidParameter):
+    def _raise_invalid(self, error: _querystring.InvalidParameter) -> NoReturn:
         raise_invalid(self.request, location=error.location, name=error.name,
                       description=error.description)
 
-    def _extract_filters(self, queryparams=None):
+    def _extract_filters(self, queryparams: Any = None) -> list:
         params = (self.request.GET if queryparams is None else queryparams).items()
         try:
             filters, deprecated_to = _querystring.extract_filters(
@@ -260,21 +271,21 @@ class UserResource(EndpointsMixin):
             send_alert(self.request, message, url)
         return filters
 
-    def _extract_limit(self):
+    def _extract_limit(self) -> int | None:
         paginate_by = self.request.registry.settings.get("paginate_by")
         try:
             return _querystring.extract_limit(self.request.GET.get("_limit"), paginate_by)
         except _querystring.InvalidParameter as error:
             self._raise_invalid(error)
 
-    def _extract_sorting(self, limit):
+    def _extract_sorting(self, limit: int | None) -> list:
         try:
             return _querystring.extract_sorting(self.request.GET.get("_sort"),
                                                 self.is_known_field, self.model.modified_field)
         except _querystring.InvalidParameter as error:
             self._raise_invalid(error)
 
-    def _extract_partial_fields(self):
+    def _extract_partial_fields(self) -> list | None:
         raw = self.request.GET.get("_fields")
         if not raw:
             return None
@@ -285,7 +296,8 @@ class UserResource(EndpointsMixin):
         except _querystring.InvalidParameter as error:
             self._raise_invalid(error)
 
-    def _extract_pagination_rules_from_token(self, limit, sorting):
+    def _extract_pagination_rules_from_token(self, limit: int | None,
+                                             sorting: list) -> tuple[list, int]:
         token = self.request.GET.get("_token")
         if not token:
             return [], 0
@@ -296,10 +308,11 @@ class UserResource(EndpointsMixin):
             self._raise_invalid(error)
         return self._build_pagination_rules(sorting, last_record), offset
 
-    def _build_pagination_rules(self, sorting, last_record, rules=None):
+    def _build_pagination_rules(self, sorting: list, last_record: dict,
+                                rules: list | None = None) -> list:
         return (rules or []) + _pagination.build_rules(sorting, last_record)
 
-    def _build_pagination_token(self, sorting, last_record, offset):
+    def _build_pagination_token(self, sorting: list, last_record: dict, offset: int) -> str:
         return _pagination.build_token(sorting, last_record, offset, count=self._page_count)
 
     def _count_scope(self) -> str | None:
@@ -317,24 +330,27 @@ class UserResource(EndpointsMixin):
             return None
         return count.total
 
-    def _next_page_url(self, sorting, limit, last_record, offset):
+    def _next_page_url(self, sorting: list, limit: int, last_record: dict, offset: int) -> str:
         token = self._build_pagination_token(sorting, last_record, offset)
         return _pagination.next_page_url(self.request.path_url, self.request.GET.items(),
                                          limit, token)
 
-    def _project(self, record, fields):
+    def _project(self, record: dict, fields: list) -> dict:
         return dict_subset(record, fields)
 
     def _raw_payload(self) -> dict:
         """The JSON object ``validate_request`` kept, else the request's JSON body."""
         payload = self.request.info.get(RAW_BODY_KEY)
-        return payload if isinstance(payload, dict) else self.request.json
+        if isinstance(payload, dict):
+            return payload
+        body: dict = self.request.json
+        return body
 
-    def _add_timestamp_header(self, response, timestamp=None):
+    def _add_timestamp_header(self, response: Any, timestamp: int | None = None) -> None:
         _preconditions.set_timestamp_headers(
             response, self.timestamp if timestamp is None else timestamp)
 
-    def _add_cache_header(self, response):
+    def _add_cache_header(self, response: Any) -> None:
         resource_name = getattr(self.context, "resource_name", None) or \
             self.request.current_resource_name
         expires = self.request.registry.settings.get(f"{resource_name}_cache_expires_seconds")
@@ -343,22 +359,22 @@ class UserResource(EndpointsMixin):
         else:
             response.headers["Cache-Control"] = "no-cache"
 
-    def _raise_400_if_invalid_id(self, record_id):
+    def _raise_400_if_invalid_id(self, record_id: Any) -> None:
         if not (isinstance(record_id, str) and self.model.id_generator.match(record_id)):
             raise_invalid(self.request, location="path", description="Invalid record id")
 
-    def _raise_400_if_id_mismatch(self, new_id, record_id):
+    def _raise_400_if_id_mismatch(self, new_id: Any, record_id: Any) -> None:
         if new_id != record_id:
             raise_invalid(self.request, name=self.model.id_field,
                           description="Record id does not match existing record")
 
-    def _if_match(self):
+    def _if_match(self) -> int | None:
         try:
             return _preconditions.parse_if_match(self.request.headers.get("If-Match"))
         except _querystring.InvalidParameter as error:
             self._raise_invalid(error)
 
-    def _raise_304_if_not_modified(self, record=None):
+    def _raise_304_if_not_modified(self, record: dict | None = None) -> None:
         value = self.request.headers.get("If-None-Match")
         if value is None:
             return
@@ -370,7 +386,7 @@ class UserResource(EndpointsMixin):
         if _preconditions.not_modified(if_none_match, current):
             raise _preconditions.not_modified_response(current)
 
-    def _raise_412_if_modified(self, record=None):
+    def _raise_412_if_modified(self, record: dict | None = None) -> None:
         headers = self.request.headers
         if_none_match_any = headers.get("If-None-Match") == _preconditions.ANY
         if "If-Match" not in headers and not if_none_match_any:
@@ -394,7 +410,7 @@ class UserResource(EndpointsMixin):
                             if k != getattr(model, "permissions_field", None)}
             raise _preconditions.modified_meanwhile_error(current, existing)
 
-    def _raise_conflict(self, exception):
+    def _raise_conflict(self, exception: UnicityError) -> NoReturn:
         record_id = exception.record.get(self.model.id_field)
         raise http_error(httpexceptions.HTTPConflict(), errno=ERRORS.CONSTRAINT_VIOLATED,
                          message=f"Conflict of field {exception.field} on record {record_id}",
@@ -413,7 +429,9 @@ class ShareableResource(UserResource):
     permissions = ("read", "write")
     force_patch_update = True
 
-    def __init__(self, *args, **kwargs):
+    model: ShareableModel
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         request, context, model = self.request, self.context, self.model
         model.permission = request.registry.permission
@@ -424,14 +442,14 @@ class ShareableResource(UserResource):
         else:
             model.get_permission_object_id = self._record_object_id
 
-    def _record_object_id(self, record_id):
+    def _record_object_id(self, record_id: str) -> str:
         # Without RouteFactory: records live right under the collection URI.
         uri = strip_uri_prefix(self.request.upath_info)
         if self.record_id is not None:
             uri = uri.rsplit("/", 1)[0]
         return f"{uri}/{record_id}"
 
-    def get_parent_id(self, request):
+    def get_parent_id(self, request: Any) -> str:
         """Shareable records have no parent."""
         return ""
 
@@ -442,27 +460,27 @@ class ShareableResource(UserResource):
             return None
         return super()._count_scope()
 
-    def _extract_filters(self, queryparams=None):
+    def _extract_filters(self, queryparams: Any = None) -> list:
         filters = super()._extract_filters(queryparams)
         shared_ids = getattr(self.context, "shared_ids", None)
         if shared_ids:  # empty or None: the principals may reach the whole collection
             filters.insert(0, Filter(self.model.id_field, shared_ids, COMPARISON.IN))
         return filters
 
-    def _return_existing(self, existing):
+    def _return_existing(self, existing: dict) -> dict:
         self._raise_403_if_unreadable(existing)
         return super()._return_existing(existing)
 
-    def _raise_412_if_modified(self, record=None):
+    def _raise_412_if_modified(self, record: dict | None = None) -> None:
         if record is not None and self.record_id is None:  # a POST colliding with an id
             self._raise_403_if_unreadable(record)
         super()._raise_412_if_modified(record)
 
-    def _raise_conflict(self, exception):
+    def _raise_conflict(self, exception: UnicityError) -> NoReturn:
         self._raise_403_if_unreadable(exception.record)
         super()._raise_conflict(exception)
 
-    def _raise_403_if_unreadable(self, record):
+    def _raise_403_if_unreadable(self, record: dict) -> None:
         """Never show, in a POST answer, a 412 or a 409, a record the user may neither
         read nor write (a writer sees it anyway in the answer of a PATCH).
         """
@@ -473,11 +491,11 @@ class ShareableResource(UserResource):
                 return
         raise httpexceptions.HTTPForbidden()
 
-    def apply_changes(self, record, changes):
+    def apply_changes(self, record: dict, changes: dict) -> dict:
         record = {k: v for k, v in record.items() if k != self.model.permissions_field}
         return super().apply_changes(record, changes)
 
-    def process_record(self, new, old=None):
+    def process_record(self, new: dict, old: dict | None = None) -> dict:
         """Attach the request permissions; PUT resets the ones not given."""
         new = super().process_record(new, old)
         new.pop(self.model.permissions_field, None)
@@ -490,7 +508,8 @@ class ShareableResource(UserResource):
             new[self.model.permissions_field] = permissions
         return new
 
-    def postprocess(self, result, action=ACTIONS.READ, old=None):
+    def postprocess(self, result: Any, action: ACTIONS = ACTIONS.READ,
+                    old: dict | None = None) -> dict:
         """Expose the record permissions in a top-level ``permissions`` key."""
         field = self.model.permissions_field
         permissions = None
@@ -509,7 +528,7 @@ class ShareableResource(UserResource):
 class BaseResource(UserResource):
     """Deprecated alias of :class:`UserResource` (warns when subclassed)."""
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         warnings.warn("BaseResource is deprecated. Use UserResource instead.",
                       DeprecationWarning, stacklevel=2)
@@ -518,7 +537,7 @@ class BaseResource(UserResource):
 class ProtectedResource(ShareableResource):
     """Deprecated alias of :class:`ShareableResource` (warns when subclassed)."""
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         warnings.warn("ProtectedResource is deprecated. Use ShareableResource instead.",
                       DeprecationWarning, stacklevel=2)

@@ -6,6 +6,10 @@ Each view reads the request through the resource hooks (``_extract_*``,
 ``_raise_*``, ``process_record``, ``apply_changes``...), talks to storage
 through ``self.model`` only, and returns the body built by ``postprocess``.
 """
+from __future__ import annotations
+
+from typing import Any
+
 from pyramid import httpexceptions
 
 from cliquet.errors import ERRORS, http_error, raise_invalid
@@ -22,7 +26,9 @@ class EndpointsMixin:
     ``put``, ``patch`` and ``delete``: each returns the response body.
     """
 
-    def collection_get(self):
+    _page_count: _pagination.Count | None  # the count the Next-Page token carries
+
+    def collection_get(self) -> dict:
         """List the records: filters, sorting, pagination, ``_fields``, polling."""
         response = self.request.response
         self._add_timestamp_header(response)
@@ -59,7 +65,7 @@ class EndpointsMixin:
         bind_request_context(nb_records=len(records), limit=limit)
         return self.postprocess(records)
 
-    def collection_post(self):
+    def collection_post(self) -> dict:
         """Create a record (201), or return the existing one it collides with (200)."""
         model = self.model
         new_record = self.request.validated.get("data", {})
@@ -82,7 +88,7 @@ class EndpointsMixin:
         self.request.response.status_code = 201
         return self.postprocess(record, action=ACTIONS.CREATE)
 
-    def collection_delete(self):
+    def collection_delete(self) -> dict:
         """Delete the records matching the filters; return their tombstones."""
         self._raise_412_if_modified()
         filters = self._extract_filters()
@@ -90,7 +96,7 @@ class EndpointsMixin:
         action = ACTIONS.DELETE if deleted else ACTIONS.READ
         return self.postprocess(deleted, action=action)
 
-    def get(self):
+    def get(self) -> dict:
         """Return one record (``_fields`` allowed)."""
         self._raise_400_if_invalid_id(self.record_id)
         record = self._get_record_or_404(self.record_id)
@@ -104,7 +110,7 @@ class EndpointsMixin:
             record = self._project(record, partial_fields)
         return self.postprocess(record)
 
-    def put(self):
+    def put(self) -> dict:
         """Replace a record (200), or create it, over a tombstone too (201)."""
         self._raise_400_if_invalid_id(self.record_id)
         model = self.model
@@ -133,7 +139,7 @@ class EndpointsMixin:
         action = ACTIONS.CREATE if existing is None else ACTIONS.UPDATE
         return self.postprocess(record, action=action, old=existing)
 
-    def patch(self):
+    def patch(self) -> dict:
         """Merge changes into a record; ``Response-Behavior`` full, light or diff."""
         self._raise_400_if_invalid_id(self.record_id)
         model = self.model
@@ -172,7 +178,7 @@ class EndpointsMixin:
                                    timestamp=updated.get(model.modified_field))
         return self.postprocess(data, action=ACTIONS.UPDATE, old=existing)
 
-    def delete(self):
+    def delete(self) -> dict:
         """Delete a record; ``?last_modified=`` forces the tombstone timestamp."""
         self._raise_400_if_invalid_id(self.record_id)
         record = self._get_record_or_404(self.record_id)
@@ -183,13 +189,13 @@ class EndpointsMixin:
 
     # Record lookups.
 
-    def _get_record_or_404(self, record_id):
+    def _get_record_or_404(self, record_id: Any) -> dict:
         record = self._find_record(record_id)
         if record is None:
             raise http_error(httpexceptions.HTTPNotFound(), errno=ERRORS.INVALID_RESOURCE_ID)
         return record
 
-    def _find_record(self, record_id):
+    def _find_record(self, record_id: Any) -> dict | None:
         current = getattr(self.context, "current_record", None)
         if current is not None and record_id == self.record_id:
             return current  # the record of the request, read by the RouteFactory
@@ -198,17 +204,17 @@ class EndpointsMixin:
         except RecordNotFoundError:
             return None
 
-    def _find_tombstone(self, record_id):
+    def _find_tombstone(self, record_id: Any) -> dict | None:
         filters = [Filter(self.model.id_field, record_id, COMPARISON.EQ)]
         records, _ = self.model.get_records(filters=filters, include_deleted=True)
         return records[0] if records else None
 
-    def _return_existing(self, existing):
+    def _return_existing(self, existing: dict) -> dict:
         permissions_field = getattr(self.model, "permissions_field", None)
         existing = {k: v for k, v in existing.items() if k != permissions_field}
         return self.postprocess(existing, action=ACTIONS.READ)
 
-    def _extract_last_modified(self, record):
+    def _extract_last_modified(self, record: dict) -> int | None:
         value = self.request.GET.get(self.model.modified_field)
         if not value:
             return None

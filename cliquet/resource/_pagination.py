@@ -6,7 +6,7 @@ Pure functions, testable without a request.
 """
 import binascii
 import hashlib
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from cliquet.resource._querystring import InvalidParameter, is_integer, is_json_value
@@ -85,8 +85,8 @@ def decode_token_count(token: str, modified_field: str = MODIFIED_FIELD
         info = None
     if not isinstance(info, dict):
         raise InvalidParameter("querystring", None, _INVALID_TOKEN)
-    last_record = info.get("last_record")
-    offset = info.get("offset")
+    last_record: Any = info.get("last_record")
+    offset: Any = info.get("offset")
     valid = (
         isinstance(last_record, dict) and is_integer(offset)
         and is_json_value(last_record)

@@ -10,6 +10,7 @@ compare: JSON values, 64-bit integers, text without NUL characters.
 import math
 import re
 from collections.abc import Callable, Iterable
+from typing import Any, TypeGuard
 
 from cliquet._validation import MAX_TIMESTAMP
 from cliquet.storage import Filter, Sort
@@ -48,7 +49,7 @@ class InvalidParameter(ValueError):
         self.description = description
 
 
-def is_integer(value) -> bool:
+def is_integer(value: object) -> TypeGuard[int]:
     """An integer every backend stores (64-bit, booleans excluded)."""
     return isinstance(value, int) and not isinstance(value, bool) and \
         _MIN_INT <= value <= _MAX_INT
@@ -116,6 +117,7 @@ def extract_filters(params: Iterable[tuple[str, str]], is_known_field: Callable[
     """
     filters = []
     deprecated_to = False
+    value: Any
     for raw_name, raw_value in params:
         param = raw_name.strip()
         if param in _TIMESTAMP_PARAMS:
@@ -183,7 +185,7 @@ def extract_sorting(raw: str | None, is_known_field: Callable[[str], bool],
         sorting.append(Sort(modified_field, -1))
     # A field sorted again never changes the order (e.g. the quirky trailing
     # ``-last_modified`` after ``_sort=-last_modified``): drop the repeats.
-    unique = []
+    unique: list[Sort] = []
     for sort in sorting:
         if all(kept.field != sort.field for kept in unique):
             unique.append(sort)

@@ -1,4 +1,5 @@
 """Colander schemas of resources, and the field types the protocol provides."""
+from typing import Any
 from urllib.parse import urlsplit
 
 import colander
@@ -10,7 +11,7 @@ _MIN_INT = -(2 ** 63)
 _MAX_INT = 2 ** 63 - 1
 
 
-def _outside_int64(value) -> bool:
+def _outside_int64(value: Any) -> bool:
     """Whether ``value`` holds an integer no backend (nor the JSON encoder) can store."""
     if isinstance(value, dict):
         return any(_outside_int64(item) for item in value.values())
@@ -19,7 +20,7 @@ def _outside_int64(value) -> bool:
     return isinstance(value, int) and not _MIN_INT <= value <= _MAX_INT
 
 
-def _rounded_int64(sent, node) -> bool:
+def _rounded_int64(sent: Any, node: Any) -> bool:
     """Whether ``sent``, for an integer field, is a float at or beyond 64 bits: the
     JSON parser gives one for an integer literal out of range (``-9223372036854775809``),
     which ``colander.Integer`` would silently turn into the nearest 64-bit bound."""
@@ -39,23 +40,23 @@ class ResourceSchema(colander.MappingSchema):
     """
 
     class Options:
-        readonly_fields = ()
-        unique_fields = ()
+        readonly_fields: tuple[str, ...] = ()
+        unique_fields: tuple[str, ...] = ()
         preserve_unknown = False
 
-    def get_option(self, attr):
+    def get_option(self, attr: str) -> Any:
         """Value of option ``attr``, the default one when not overridden."""
         return getattr(self.Options, attr, getattr(ResourceSchema.Options, attr))
 
-    def is_readonly(self, field) -> bool:
+    def is_readonly(self, field: str) -> bool:
         """Whether ``field`` is declared read-only."""
         return field in self.get_option("readonly_fields")
 
-    def schema_type(self, **kw):
+    def schema_type(self, **kw: Any) -> Any:
         unknown = "preserve" if self.get_option("preserve_unknown") else "ignore"
         return colander.Mapping(unknown=unknown)
 
-    def deserialize(self, cstruct=colander.null):
+    def deserialize(self, cstruct: Any = colander.null) -> Any:
         """Validate a record; integers must fit in 64 bits.
 
         ``colander.Integer`` turns ``1e30`` into an integer that no backend can
@@ -83,20 +84,20 @@ class PermissionsSchema(colander.SchemaNode):
     (attribute ``known_perms``), any name when empty.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.known_perms = tuple(kwargs.pop("permissions", ()))
         super().__init__(*args, **kwargs)
 
-    def schema_type(self, **kw):
+    def schema_type(self, **kw: Any) -> Any:
         return colander.Mapping(unknown="preserve")
 
-    def deserialize(self, cstruct=colander.null):
+    def deserialize(self, cstruct: Any = colander.null) -> Any:
         permissions = super().deserialize(cstruct)
         if permissions in (colander.null, colander.drop) or permissions is None:
             return permissions
         principals_node = colander.SchemaNode(
             colander.Sequence(), colander.SchemaNode(colander.String()))
-        result = {}
+        result: dict[str, Any] = {}
         for name, principals in permissions.items():
             if self.known_perms and name not in self.known_perms:
                 allowed = ", ".join(self.known_perms)
@@ -119,13 +120,13 @@ class TimeStamp(colander.SchemaNode):
     auto_now = True
     missing = None
 
-    def deserialize(self, cstruct=colander.null):
+    def deserialize(self, cstruct: Any = colander.null) -> Any:
         if cstruct is colander.null and self.auto_now:
             cstruct = msec_time()
         return super().deserialize(cstruct)
 
 
-def _absolute_url(node, value) -> None:
+def _absolute_url(node: Any, value: str) -> None:
     """Colander validator: a scheme and a host (credentials, port, fragment allowed)."""
     try:
         parts = urlsplit(value)
@@ -142,5 +143,6 @@ class URL(SchemaNode):
     schema_type = String
     validator = colander.All(_absolute_url, colander.Length(min=1, max=2048))
 
-    def preparer(self, appstruct):
+    def preparer(self, appstruct: Any) -> Any:
+
         return strip_whitespace(appstruct)

@@ -12,6 +12,7 @@ As in Cliquet 3.1, the ``schema`` of a view is the request body: ``data``
 :func:`validate_request`, which reports errors exactly as Cliquet 3.1 did.
 """
 import functools
+from typing import Any
 
 import colander
 from pyramid.settings import asbool
@@ -39,8 +40,8 @@ class _Payload(colander.MappingSchema):
     resource keeps (``None``: dropped by the schema, not checked).
     """
 
-    optional_empty = ()
-    timestamp_field = None
+    optional_empty: tuple[str, ...] = ()
+    timestamp_field: str | None = None
 
 
 def _validate_timestamp(request, node, validated: dict) -> None:
@@ -147,8 +148,8 @@ class ViewSet:
     default_post_arguments = {"content_type": CONTENT_TYPES}
     default_put_arguments = {"content_type": CONTENT_TYPES}
     default_patch_arguments = {"content_type": CONTENT_TYPES}
-    default_collection_arguments = {}
-    default_record_arguments = {}
+    default_collection_arguments: dict[str, Any] = {}
+    default_record_arguments: dict[str, Any] = {}
     collection_get_arguments = {
         "cors_headers": ("Next-Page", "Total-Records", "Last-Modified", "ETag",
                          "Cache-Control", "Expires", "Pragma"),

@@ -114,7 +114,7 @@ def sort_keys(records: list, field: str) -> list:
     kinds = {SCALAR_KINDS.get(type(v)) for v in values}
     if len(kinds) == 1 and None not in kinds:
         return values  # one scalar kind: Python orders them as JSONB does
-    keys = []
+    keys: list[tuple] = []
     for value in values:
         kind = SCALAR_KINDS.get(type(value))
         if kind is not None:

@@ -95,9 +95,11 @@ class MemoryBasedStorage(StorageBase):
     def __init__(self, *args, **kwargs):
         super().__init__()
 
-    def delete_all(self, collection_id, parent_id, filters=None, id_field=DEFAULT_ID_FIELD,
-                   with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
-                   deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> list:
+    # Cliquet 3.1's backends take id_field before with_deleted, unlike StorageBase.
+    def delete_all(  # type: ignore[override]
+            self, collection_id, parent_id, filters=None, id_field=DEFAULT_ID_FIELD,
+            with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
+            deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> list:
         """Delete the matching live records one by one (the built-in backends do it at once)."""
         records, _ = self.get_all(collection_id, parent_id, filters=filters, id_field=id_field,
                                   modified_field=modified_field, deleted_field=deleted_field)

@@ -1,5 +1,5 @@
 """Shared fixture of the storage conformance suite (see :mod:`cliquet.storage.testing`)."""
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pyramid.config import Configurator
 
@@ -21,7 +21,7 @@ class BaseStorageTest:
     #: What the suite merges ``settings`` over.
     default_settings: ClassVar[dict] = {**DEFAULT_SETTINGS, "transaction_per_request": False}
 
-    backend = None
+    backend: Any = None  # the backend module under test
     settings: ClassVar[dict] = {}
     down_settings: ClassVar[dict | None] = None
 

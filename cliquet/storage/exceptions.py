@@ -8,6 +8,7 @@
     IntegrityError (BackendError)
      └── UnicityError          a unique field collides with another record (HTTP 409)
 """
+from typing import Any
 
 
 class BackendError(Exception):
@@ -19,8 +20,8 @@ class BackendError(Exception):
     Extra keyword arguments are accepted and ignored, as in Cliquet 3.1.
     """
 
-    def __init__(self, original: Exception | None = None, message: str | None = None, *args,
-                 **kwargs):
+    def __init__(self, original: Exception | None = None, message: str | None = None,
+                 *args: Any, **kwargs: Any) -> None:
         self.original = original
         if message is None and original is not None:
             message = f"{original.__class__.__name__}: {original}"
@@ -42,7 +43,8 @@ class UnicityError(IntegrityError):
     :param record: the existing record holding that value.
     """
 
-    def __init__(self, field: str, record: dict, *args, **kwargs):
+    def __init__(self, field: str, record: dict, *args: Any, **kwargs: Any) -> None:
+
         self.field = field
         self.record = record
         self.msg = f"{field} is not unique: {record}"

@@ -1,6 +1,7 @@
 """Record id generators (``id_generator`` setting)."""
 import re
 import uuid
+from typing import Any
 from uuid import uuid4  # noqa: F401  (a Cliquet 3.1 public name of this module)
 
 
@@ -15,13 +16,14 @@ class Generator:
 
     regexp = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
 
-    def __init__(self, config=None):
+    def __init__(self, config: Any = None) -> None:
         self.config = config
-        self._regexp = None
+        self._regexp: re.Pattern[str] | None = None
         generated = self()
         assert self.match(generated), f"Generated id {generated!r} does not match {self.regexp}"
 
-    def match(self, record_id) -> bool:
+    def match(self, record_id: Any) -> bool:
+
         """Tell whether ``record_id`` is a valid id for this generator."""
         if self._regexp is None:
             self._regexp = re.compile(self.regexp)

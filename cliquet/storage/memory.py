@@ -10,6 +10,7 @@ import functools
 import operator  # noqa: F401  (a Cliquet 3.1 public name of this module)
 import threading
 import time
+from typing import Any
 from collections import defaultdict
 
 from cliquet import utils  # noqa: F401  (a Cliquet 3.1 public name of this module)
@@ -172,10 +173,11 @@ class Storage(MemoryBasedStorage):
 
     def flush(self, auth=None) -> None:
         with self._lock:
-            self._store = defaultdict(dict)
-            self._cemetery = defaultdict(dict)
-            self._timestamps = {}
-            self._indexes = {}
+            # (collection_id, parent_id) -> ...
+            self._store: defaultdict[tuple[str, str], dict[str, dict]] = defaultdict(dict)
+            self._cemetery: defaultdict[tuple[str, str], dict[str, dict]] = defaultdict(dict)
+            self._timestamps: dict[tuple[str, str], int] = {}
+            self._indexes: dict[tuple[str, str], Any] = {}
 
     def collection_timestamp(self, collection_id, parent_id, auth=None) -> int:
         with self._lock:
@@ -275,9 +277,12 @@ class Storage(MemoryBasedStorage):
             self._store[key][object_id] = record
             return copy_record(record)
 
-    def delete(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
-               with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
-               deleted_field=DEFAULT_DELETED_FIELD, auth=None, last_modified=None) -> dict:
+    # Cliquet 3.1's backends take id_field before with_deleted, StorageBase the
+    # other way round: both orders are kept, callers pass keywords.
+    def delete(  # type: ignore[override]
+            self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
+            with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
+            deleted_field=DEFAULT_DELETED_FIELD, auth=None, last_modified=None) -> dict:
         key = (collection_id, parent_id)
         with self._writing(key):
             if object_id not in self._store.get(key, {}):
@@ -296,9 +301,10 @@ class Storage(MemoryBasedStorage):
             self._cemetery[key][object_id] = tombstone
         return dict(tombstone)
 
-    def delete_all(self, collection_id, parent_id, filters=None, id_field=DEFAULT_ID_FIELD,
-                   with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
-                   deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> list:
+    def delete_all(  # type: ignore[override]  # 3.1's order: see delete()
+            self, collection_id, parent_id, filters=None, id_field=DEFAULT_ID_FIELD,
+            with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
+            deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> list:
         key = (collection_id, parent_id)
         with self._writing(key):
             matching = apply_filters(self._store.get(key, {}).values(), filters)
