@@ -388,6 +388,8 @@ def create_from_config(config, prefix: str = "",
             "PostgreSQL backends require the `postgresql` extra: pip install cliquet[postgresql]")
     settings = config.get_settings()
     url = _sqlalchemy_url(settings[prefix + "url"])
+    # Not ``setting_or_default``: bare settings (a client built outside an
+    # application, without pyramid_tm) must commit on their own.
     transactional = with_transaction and asbool(settings.get("transaction_per_request", False))
     engine_kwargs = _engine_kwargs(settings, prefix)
 

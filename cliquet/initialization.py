@@ -348,7 +348,8 @@ def install_middlewares(app, settings=None):
         if ProfilerMiddleware is None:
             raise ImportError("profiler_enabled is set but the werkzeug package is missing: "
                               "pip install cliquet[monitoring]")
-        profile_dir = settings.get("profiler_dir") or DEFAULT_SETTINGS["profiler_dir"]
+        profile_dir = (setting_or_default(settings, "profiler_dir")
+                       or DEFAULT_SETTINGS["profiler_dir"])  # "" too: the default
         os.makedirs(profile_dir, exist_ok=True)
         app = ProfilerMiddleware(app, restrictions="*cliquet*", profile_dir=profile_dir)
     return app

@@ -98,7 +98,7 @@ class PlainOperations:
             statuses.add(400)
         if service.name == "batch" and "requestBody" in result:
             _describe_batch(result["requestBody"]["content"]["application/json"]["schema"],
-                            self.settings.get("batch_max_requests"))
+                            self.settings["batch_max_requests"])
         responses = {}
         for status, (description, body) in bodies.items():
             response = {"description": description, "headers": c.headers()}

@@ -44,12 +44,12 @@ def build_description(registry) -> dict:
                            "pair identifies the user (another pair is another user, with "
                            "records of its own). Without credentials, an endpoint that "
                            "requires them answers 401."}}
-    project_name = settings.get("project_name") or "cliquet"
+    project_name = settings["project_name"] or "cliquet"
     description: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": project_name,
-            "version": str(settings.get("project_version") or "0"),
+            "version": str(settings["project_version"] or "0"),
             "description": _DESCRIPTION.format(name=project_name, protocol=PROTOCOL_VERSION),
         },
         "servers": [{"url": f"/{registry.route_prefix}" if registry.route_prefix else "/"}],
@@ -57,7 +57,7 @@ def build_description(registry) -> dict:
         "paths": {},
         "components": components,
     }
-    if settings.get("project_docs"):
+    if settings["project_docs"]:
         description["externalDocs"] = {"url": settings["project_docs"]}
 
     tags: dict[str, dict] = {}
@@ -109,7 +109,7 @@ def _security(permission) -> list:
 
 def _has_basic_auth(settings) -> bool:
     """Whether one of the ``multiauth.policies`` is Cliquet's Basic Auth policy."""
-    for name in aslist(settings.get("multiauth.policies", "")):
+    for name in aslist(settings["multiauth.policies"]):
         use = settings.get(f"multiauth.policy.{name}.use")
         if use in (BasicAuthAuthenticationPolicy,
                    f"{BasicAuthAuthenticationPolicy.__module__}."

@@ -20,6 +20,7 @@ import colander
 from pyramid import httpexceptions
 from pyramid.settings import asbool
 
+from cliquet._defaults import setting_or_default
 from cliquet._service import Service
 from cliquet.errors import ERRORS, http_error, json_error_handler, raise_invalid, send_alert
 from cliquet.events import ACTIONS, has_subscribers
@@ -160,7 +161,7 @@ class UserResource(EndpointsMixin):
         try:
             return self.model.timestamp()
         except BackendError:
-            if not asbool(self.request.registry.settings.get("readonly")):
+            if not asbool(setting_or_default(self.request.registry.settings, "readonly")):
                 raise
             raise http_error(httpexceptions.HTTPServiceUnavailable(), errno=ERRORS.BACKEND,
                              message=_READONLY_TIMESTAMP_MESSAGE) from None
@@ -272,7 +273,7 @@ class UserResource(EndpointsMixin):
         return filters
 
     def _extract_limit(self) -> int | None:
-        paginate_by = self.request.registry.settings.get("paginate_by")
+        paginate_by = setting_or_default(self.request.registry.settings, "paginate_by")
         try:
             return _querystring.extract_limit(self.request.GET.get("_limit"), paginate_by)
         except _querystring.InvalidParameter as error:

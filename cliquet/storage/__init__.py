@@ -193,7 +193,7 @@ def heartbeat(backend: StorageBase) -> Callable:
 
     def ping(request) -> bool:
         try:
-            readonly = asbool(request.registry.settings.get("readonly", False))
+            readonly = asbool(request.registry.settings["readonly"])
             if readonly:
                 backend.get_all(_HEARTBEAT_COLLECTION_ID, _HEARTBEAT_PARENT_ID)
             elif random.random() < _HEARTBEAT_DELETE_RATE:

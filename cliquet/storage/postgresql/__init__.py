@@ -11,7 +11,7 @@ import os
 import warnings  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from collections import defaultdict  # noqa: F401  (a Cliquet 3.1 public name of this module)
 
-from cliquet._defaults import DEFAULT_SETTINGS
+from cliquet._defaults import DEFAULT_SETTINGS, setting_or_default
 from cliquet.logs import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.storage import (
     DEFAULT_DELETED_FIELD,
@@ -303,5 +303,6 @@ def load_from_config(config) -> Storage:
     """The PostgreSQL backend (``storage_backend = cliquet.storage.postgresql``)."""
     settings = config.get_settings()
     client = create_from_config(config, prefix="storage_")
-    max_fetch_size = int(settings.get("storage_max_fetch_size") or DEFAULT_MAX_FETCH_SIZE)
+    max_fetch_size = setting_or_default(settings, "storage_max_fetch_size")
+    max_fetch_size = int(max_fetch_size or DEFAULT_MAX_FETCH_SIZE)  # "" too: the default
     return Storage(client=client, max_fetch_size=max_fetch_size)
