@@ -84,5 +84,5 @@ bench: install services
 	$(BIN)/python bench/concurrency.py
 
 clean:
-	rm -rf $(VENV) docs/_build .pytest_cache *.egg-info
+	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
