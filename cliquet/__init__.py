@@ -71,6 +71,5 @@ def includeme(config):
     for include in aslist(settings["includes"]):
         config.include(include)
 
-    config.include("cliquet.openapi")
     config.scan("cliquet.views")
     logger.info(f"{settings['project_name']} {settings['project_version']} starting.")

@@ -39,6 +39,7 @@ DEFAULT_SETTINGS = {
         "cliquet.initialization.setup_statsd",
         "cliquet.initialization.setup_listeners",
         "cliquet.events.setup_transaction_hook",
+        "cliquet.initialization.setup_openapi",
     ),
     "logging_renderer": "cliquet.logs.ClassicLogRenderer",
     "multiauth.authorization_policy": "cliquet.authorization.AuthorizationPolicy",

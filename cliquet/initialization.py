@@ -329,6 +329,19 @@ def setup_listeners(config) -> None:
     _setup_listeners(config)
 
 
+def setup_openapi(config) -> None:
+    """``GET /__api__``, the OpenAPI description of every service, and its
+    explorer page with ``api_explorer_enabled``.
+
+    The description is built on the first request of ``__api__``, from every
+    service registered by then: those of the steps after this one, of
+    ``includes``, of the views of Cliquet and of the application are in it.
+    An application can leave this step out of its sequence: no ``__api__``,
+    and no ``openapi`` URL in the hello view.
+    """
+    config.include("cliquet.openapi")
+
+
 def install_middlewares(app, settings=None):
     """Wrap the WSGI ``app`` with New Relic (``newrelic_config``, ``newrelic_env``)
     and the profiler (``profiler_enabled``, ``profiler_dir``) when enabled."""

@@ -196,3 +196,34 @@ def test_defaults_may_be_prefixed_too():
     config = Configurator(settings={"cliquet.paginate_by": "5"})
     cliquet.initialize(config, "1.0", "x", default_settings={"cliquet.paginate_by": 10})
     assert config.get_settings()["paginate_by"] == 5
+
+
+OPENAPI_STEP = "cliquet.initialization.setup_openapi"
+
+
+def test_the_default_sequence_serves_an_api_description_of_every_service():
+    assert OPENAPI_STEP in cliquet.DEFAULT_SETTINGS["initialization_sequence"]
+    app = make_app(dict(MEMORY_SETTINGS, includes="tests.testplugin"),
+                   scan="tests.testapp.resources")
+    assert app.get("/v1/").json["openapi"] == "http://localhost/v1/__api__"
+    # Built on first request: services of includes, of Cliquet and of the app are in it.
+    paths = app.get("/v1/__api__").json["paths"]
+    for path in ("/", "/__heartbeat__", "/batch", "/plugin", "/memos", "/memos/{id}",
+                 "/todos/{id}", "/__api__"):
+        assert path in paths, path
+
+
+def test_a_sequence_without_the_openapi_step_serves_everything_else():
+    sequence = " ".join(step for step in cliquet.DEFAULT_SETTINGS["initialization_sequence"]
+                        if step != OPENAPI_STEP)
+    app = make_app(dict(MEMORY_SETTINGS, initialization_sequence=sequence,
+                        includes="tests.testplugin"), scan="tests.testapp.resources")
+    app.get("/v1/__api__", status=404)
+    hello = app.get("/v1/").json
+    assert "openapi" not in hello
+    assert hello["url"] == "http://localhost/v1/"
+    assert app.get("/v1/__heartbeat__").status_code == 200
+    assert app.get("/v1/plugin").json == {"storage": True}
+    headers = {"Authorization": "Basic Ym9iOnNlY3JldA=="}
+    app.post_json("/v1/todos", {"data": {"title": "a"}}, headers=headers, status=201)
+    assert len(app.get("/v1/todos", headers=headers).json["data"]) == 1

@@ -1,5 +1,6 @@
 """``GET /{prefix}/``: what this service is, its public settings and capabilities."""
 from pyramid.authorization import Authenticated  # noqa: F401 (a 3.1 name of this module)
+from pyramid.interfaces import IRoutesMapper
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from cliquet._service import Service
@@ -38,8 +39,9 @@ def get_hello(request):
         "project_docs": settings["project_docs"],
         "cliquet_protocol_version": PROTOCOL_VERSION,
         "url": request.route_url(hello.name),
-        "openapi": request.route_url("openapi"),
     }
+    if request.registry.getUtility(IRoutesMapper).get_route("openapi") is not None:
+        data["openapi"] = request.route_url("openapi")  # the setup_openapi step ran
     eos = get_eos(request)
     if eos:
         data["eos"] = eos
