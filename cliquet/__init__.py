@@ -1,4 +1,6 @@
 """Cliquet: a toolkit to build HTTP (micro)services on Pyramid."""
+from typing import Any
+
 from cornice import Service as CorniceService  # noqa: F401 (a 3.1 name of this module)
 from pyramid.settings import aslist
 
@@ -20,7 +22,8 @@ __all__ = [
 ]
 
 
-def add_api_capability(config, identifier, description="", url="", **kw):
+def add_api_capability(config: Any, identifier: str, description: str = "", url: str = "",
+                       **kw: Any) -> None:
     """Declare a capability, listed by the hello view.
 
     :raises ValueError: when ``identifier`` is already declared.
@@ -31,7 +34,7 @@ def add_api_capability(config, identifier, description="", url="", **kw):
     capabilities[identifier] = dict(description=description, url=url, **kw)
 
 
-def includeme(config):
+def includeme(config: Any) -> None:
     """Pyramid include hook: set Cliquet up on ``config``."""
     from cliquet import authentication, events
 

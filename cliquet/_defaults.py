@@ -1,6 +1,7 @@
 """Default values of every setting (see the configuration reference)."""
+from typing import Any
 
-DEFAULT_SETTINGS = {
+DEFAULT_SETTINGS: dict[str, Any] = {
     "api_explorer_enabled": False,
     "backoff": None,
     "batch_max_requests": 25,

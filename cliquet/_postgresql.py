@@ -12,6 +12,7 @@ import inspect
 import logging
 import re
 import warnings
+from typing import Any
 from collections import defaultdict  # noqa: F401  (a Cliquet 3.1 name of the client module)
 from collections.abc import Iterator
 
@@ -25,6 +26,7 @@ from cliquet.storage import exceptions  # noqa: F401  (a Cliquet 3.1 name of the
 from cliquet.storage.exceptions import BackendError
 from cliquet.utils import native_value, sqlalchemy
 
+psycopg2: Any  # the module, or None
 try:
     import psycopg2
 except ImportError:  # the ``postgresql`` extra is not installed
@@ -140,6 +142,7 @@ class Rows(list):
     """
 
     __slots__ = ("description",)
+    description: Any  # the cursor's
 
     def fetchone(self) -> "Row | None":
         return Row(self[0], self._names()) if self else None
@@ -154,6 +157,8 @@ class Rows(list):
 
 class Row(tuple):
     """A tuple of column values, also read by column name: ``row['id']``."""
+
+    _names: tuple[str, ...]
 
     def __new__(cls, values, names: tuple[str, ...]):
         row = super().__new__(cls, values)
@@ -429,7 +434,7 @@ def _build_client(config, url: str, transactional: bool, engine_kwargs: dict) ->
 
 def _pool_parameters(poolclass) -> set:
     """Names of the pool settings that ``poolclass`` takes."""
-    names = set()
+    names: set[str] = set()
     for cls in poolclass.__mro__:
         init = cls.__dict__.get("__init__")
         if init is not None:
@@ -447,7 +452,7 @@ def _sqlalchemy_url(url: str) -> str:
 
 def _engine_kwargs(settings, prefix: str) -> dict:
     """Engine keyword arguments from the ``<prefix>*`` settings, coerced."""
-    kwargs = dict(_ENGINE_DEFAULTS)
+    kwargs: dict[str, Any] = dict(_ENGINE_DEFAULTS)
     kwargs["poolclass"] = DEFAULT_POOLCLASS
     kwargs["connect_timeout"] = DEFAULT_CONNECT_TIMEOUT
     for key, value in settings.items():

@@ -11,6 +11,7 @@ Limits of request bodies (docs/protocol.rst, "Limits"):
 """
 import json as classic_json
 import re
+from typing import Any
 
 import colander
 
@@ -88,7 +89,7 @@ def json_problem(body: bytes, value) -> tuple[str | None, str] | None:
         deep = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH
         return (None, _TOO_DEEP) if deep and _too_deep(value) else None
     # A character no backend stores may be there: find it, and its path.
-    stack = [(value, 1, ())]
+    stack: list[tuple[Any, int, tuple]] = [(value, 1, ())]
     while stack:
         item, depth, path = stack.pop()
         if depth > MAX_JSON_DEPTH:

@@ -3,6 +3,8 @@
 Imports nothing of :mod:`cliquet.authorization`, which builds on it (its
 ``SecurityPolicy`` and :func:`~cliquet.authorization.setup_security_policy`).
 """
+from typing import Any
+
 from pyramid import authentication as base_auth
 from pyramid.authorization import Everyone
 from pyramid.interfaces import ISecurityPolicy
@@ -20,16 +22,16 @@ class BasicAuthAuthenticationPolicy(base_auth.BasicAuthAuthenticationPolicy):
     username, a malformed header or another scheme means anonymous.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("check", _accept_any_credentials)
         kwargs.setdefault("realm", "Realm")
         super().__init__(*args, **kwargs)
 
-    def effective_principals(self, request):
+    def effective_principals(self, request: Any) -> list[str]:
         """Only ``system.Everyone``: the security policy adds the rest."""
         return [Everyone]
 
-    def unauthenticated_userid(self, request):
+    def unauthenticated_userid(self, request: Any) -> str | None:
         """HMAC user id of the request credentials.
 
         Computed once per ``Authorization`` header for a request and its batch
@@ -40,11 +42,12 @@ class BasicAuthAuthenticationPolicy(base_auth.BasicAuthAuthenticationPolicy):
             return None
         computed = request.bound_data.setdefault(_USERIDS_KEY, {})
         if header in computed:
-            return computed[header]
+            known: str | None = computed[header]
+            return known
         userid = computed[header] = self._hmac_userid(request)
         return userid
 
-    def callback(self, username, request):
+    def callback(self, username: str, request: Any) -> Any:
         """No principals: any credentials are accepted (``check``, by default), so they
         are not decoded again; a ``check`` given to the policy is called as usual."""
         if self.check is _accept_any_credentials:
@@ -52,7 +55,7 @@ class BasicAuthAuthenticationPolicy(base_auth.BasicAuthAuthenticationPolicy):
         return super().callback(username, request)
 
     @staticmethod
-    def _hmac_userid(request):
+    def _hmac_userid(request: Any) -> str | None:
         credentials = base_auth.extract_http_basic_credentials(request)
         if credentials is None or not credentials.username:
             return None
@@ -63,26 +66,27 @@ class BasicAuthAuthenticationPolicy(base_auth.BasicAuthAuthenticationPolicy):
 _USERIDS_KEY = "basicauth_userids"
 
 
-def _accept_any_credentials(username, password, request):
+def _accept_any_credentials(username: str, password: str, request: Any) -> list[str]:
     return []
 
 
-def prefixed_userid(request):
+def prefixed_userid(request: Any) -> str | None:
     """``<authn_type>:<user id>`` of the authenticated user, or ``None``."""
     if request.authenticated_userid is None:
         return None
     authn_type = getattr(request, "authn_type", None)
     if authn_type is None:
         return None
-    return authn_type + ":" + request.selected_userid
+    prefixed: str = authn_type + ":" + request.selected_userid
+    return prefixed
 
 
-def get_user_info(request) -> dict:
+def get_user_info(request: Any) -> dict:
     """``{"id": <prefixed user id>}`` of the current user."""
     return {"id": request.prefixed_userid}
 
 
-def effective_principals(request) -> list:
+def effective_principals(request: Any) -> list:
     """Principals of the request according to the security policy.
 
     See docs/protocol.rst, "Authentication".
@@ -95,7 +99,7 @@ def effective_principals(request) -> list:
     return list(principals(request)) if principals is not None else [Everyone]
 
 
-def setup_multiauth(config) -> None:
+def setup_multiauth(config: Any) -> None:
     """Install pyramid_multiauth with the ``multiauth.*`` settings.
 
     The name of the policy that authenticates a request, lowercased, becomes
@@ -104,7 +108,7 @@ def setup_multiauth(config) -> None:
     config.include("pyramid_multiauth")
     config.add_request_method(effective_principals, "effective_principals", property=True)
 
-    def on_policy_selected(event):
+    def on_policy_selected(event: Any) -> None:
         request = event.request
         authn_type = getattr(event.policy, "_pyramid_multiauth_name", None)
         if authn_type is None:

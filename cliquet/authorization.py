@@ -1,6 +1,9 @@
 """Authorization: principals of a request and the permission decision."""
+from __future__ import annotations
+
 import copy
 import functools
+from typing import Any, Callable, Iterable
 
 from pyramid.authorization import Authenticated
 from pyramid.interfaces import IAuthorizationPolicy, ISecurityPolicy
@@ -18,7 +21,7 @@ PRIVATE = "private"
 _GROUPS_CACHE_KEY = "principals"
 
 
-def groupfinder(userid, request):
+def groupfinder(userid: str, request: Any) -> list[str]:
     """Extra principals of the user, from the permission backend.
 
     Cached per request and shared across batch subrequests, keyed per user.
@@ -32,7 +35,8 @@ def groupfinder(userid, request):
     cache = request.bound_data.setdefault(_GROUPS_CACHE_KEY, {})
     if prefixed not in cache:
         cache[prefixed] = list(backend.user_principals(prefixed))
-    return cache[prefixed]
+    principals: list[str] = cache[prefixed]
+    return principals
 
 
 @implementer(IAuthorizationPolicy)
@@ -49,12 +53,13 @@ class AuthorizationPolicy:
 
     #: Callable ``(object_id, permission) -> [(object_id, permission), ...]``
     #: listing every pair that grants the requested one; ``None``: no inheritance.
-    get_bound_permissions = None
+    get_bound_permissions: Callable[[str, str], list[tuple[str, str]]] | None = None
 
-    def permits(self, context, principals, permission):
+    def permits(self, context: Any, principals: Iterable[str], permission: str) -> bool:
         """Whether ``principals`` hold ``permission`` on ``context``."""
         if permission == PRIVATE:
-            return Authenticated in principals
+            authenticated: bool = Authenticated in principals
+            return authenticated
         if getattr(context, "check_permission", None) is None:
             return False  # not a RouteFactory: nothing grants a permission
         principals = _with_prefixed_userid(principals, context.get_prefixed_userid())
@@ -64,6 +69,7 @@ class AuthorizationPolicy:
             permission = f"{context.resource_name}:create"
         bound = self.get_bound_permissions
         allowed_principals = context.allowed_principals
+        allowed: bool
         if allowed_principals:
             allowed = not set(allowed_principals).isdisjoint(principals)
         else:
@@ -76,11 +82,11 @@ class AuthorizationPolicy:
             allowed = len(shared) > 0
         return allowed
 
-    def principals_allowed_by_permission(self, context, permission):
+    def principals_allowed_by_permission(self, context: Any, permission: str) -> Any:
         raise NotImplementedError()  # Not in Cliquet 3.1 either (docs/compatibility.rst).
 
 
-def _with_prefixed_userid(principals, prefixed_userid) -> list:
+def _with_prefixed_userid(principals: Iterable[str], prefixed_userid: str | None) -> list:
     """The prefixed user id and its legacy ``<type>_<id>`` form replace the bare id."""
     if not prefixed_userid or ":" not in prefixed_userid:
         return list(principals)
@@ -102,19 +108,19 @@ class RouteFactory:
     ``None``.
     """
 
-    resource_name = None
-    on_collection = None
-    required_permission = None
-    allowed_principals = None
-    permission_object_id = None
-    current_record = None
-    shared_ids = None
-    get_shared_ids = None
+    resource_name: str | None = None
+    on_collection: bool | None = None
+    required_permission: str | None = None
+    allowed_principals: list[str] | None = None
+    permission_object_id: str | None = None
+    current_record: dict | None = None
+    shared_ids: list[str] | None = None
+    get_shared_ids: Callable[..., list[str]] | None = None
 
     method_permissions = {"head": "read", "get": "read", "post": "create",
                           "delete": "write", "patch": "write"}
 
-    def __init__(self, request):
+    def __init__(self, request: Any) -> None:
         self.request = request
         self.get_prefixed_userid = functools.partial(prefixed_userid, request)
 
@@ -132,7 +138,7 @@ class RouteFactory:
             self._check_existing_record(request, service)
         self.allowed_principals = self._settings_principals(request)
 
-    def _check_existing_record(self, request, service) -> None:
+    def _check_existing_record(self, request: Any, service: Any) -> None:
         # PUT replaces (write on the record) or creates (create on the collection).
         resource = service.resource(request=request, context=self)
         try:
@@ -142,18 +148,21 @@ class RouteFactory:
             self.required_permission = "create"
             self.permission_object_id = service.collection_path.format(**request.matchdict)
 
-    def _settings_principals(self, request) -> list:
+    def _settings_principals(self, request: Any) -> list:
         setting = f"{self.resource_name}_{self.required_permission}_principals"
-        return aslist(request.registry.settings.get(setting) or "")
+        principals: list = aslist(request.registry.settings.get(setting) or "")
+        return principals
 
-    def check_permission(self, *args, **kwargs) -> bool:
+    def check_permission(self, *args: Any, **kwargs: Any) -> bool:
         """The permission backend's ``check_permission(permission, principals,
         get_bound_permissions=None)`` on the object of the request.
         """
         backend = self.request.registry.permission
-        return backend.check_permission(self.permission_object_id, *args, **kwargs)
+        allowed: bool = backend.check_permission(self.permission_object_id, *args, **kwargs)
+        return allowed
 
-    def fetch_shared_records(self, perm, principals, get_bound_permissions=None) -> list:
+    def fetch_shared_records(self, perm: str, principals: Iterable[str],
+                             get_bound_permissions: Any = None) -> list:
         """Ids of the records of the collection on which ``principals`` hold ``perm``.
 
         Kept in :attr:`shared_ids`: the collection views only show those.
@@ -166,7 +175,7 @@ class RouteFactory:
         self.shared_ids = [self.extract_object_id(object_id) for object_id in object_ids]
         return self.shared_ids
 
-    def record_context(self, record_id, permission) -> "RouteFactory":
+    def record_context(self, record_id: str, permission: str) -> RouteFactory:
         """A copy of this context that decides ``permission`` on one record.
 
         For ``request.has_permission(permission, context)`` on a record the
@@ -179,11 +188,12 @@ class RouteFactory:
         context.allowed_principals = context._settings_principals(self.request)
         return context
 
-    def get_permission_object_id(self, request, record_id=None) -> str:
+    def get_permission_object_id(self, request: Any, record_id: str | None = None) -> str:
         """Object id (URI without version prefix) of the request, or of a record of it."""
         if record_id is None:
             return utils.strip_uri_prefix(request.upath_info)
-        return self._service.record_path.format(**dict(request.matchdict or {}, id=record_id))
+        path: str = self._service.record_path
+        return path.format(**dict(request.matchdict or {}, id=record_id))
 
     @staticmethod
     def extract_object_id(object_uri: str) -> str:
@@ -200,20 +210,21 @@ class SecurityPolicy(MultiAuthSecurityPolicy):
     only: no permission backend query for those requests.
     """
 
-    _deferred_groupfinder = None
+    _deferred_groupfinder: Callable[[str, Any], list[str]] | None = None
+    _callback: Any  # pyramid_multiauth's groupfinder
 
     def defer_groupfinder(self) -> None:
         """Read groups with the principals only (Cliquet's groupfinder only)."""
         if self._callback is groupfinder:
             self._deferred_groupfinder, self._callback = self._callback, None
 
-    def permits(self, request, context, permission):
+    def permits(self, request: Any, context: Any, permission: str) -> Any:
         if permission == PRIVATE and \
                 isinstance(self._helper, AuthorizationPolicy):
             return self.authenticated_userid(request) is not None
         return super().permits(request, context, permission)
 
-    def effective_principals(self, request):
+    def effective_principals(self, request: Any) -> Any:
         principals = super().effective_principals(request)  # cached on the request
         finder = self._deferred_groupfinder
         if finder is not None and Authenticated in principals and \
@@ -223,11 +234,11 @@ class SecurityPolicy(MultiAuthSecurityPolicy):
         return principals
 
 
-def setup_security_policy(config) -> None:
+def setup_security_policy(config: Any) -> None:
     """Make pyramid_multiauth's policy a :class:`SecurityPolicy` (run after
     :func:`cliquet.authentication.setup_multiauth`, which includes it)."""
 
-    def read_groups_when_needed():
+    def read_groups_when_needed() -> None:
         policy = config.registry.queryUtility(ISecurityPolicy)
         if type(policy) is MultiAuthSecurityPolicy:
             policy.__class__ = SecurityPolicy

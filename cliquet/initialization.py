@@ -16,6 +16,7 @@ import re
 import time
 import warnings
 from datetime import datetime
+from typing import Any
 
 from cornice.renderer import CorniceRenderer
 from dateutil import parser as dateparser
@@ -55,14 +56,15 @@ try:
 except ImportError:  # optional: the ``profiler_enabled`` setting needs it
     ProfilerMiddleware = None
 else:
-    class ProfilerMiddleware(_WerkzeugProfiler):
+    # None above without werkzeug: an optional import mypy cannot type otherwise.
+    class ProfilerMiddleware(_WerkzeugProfiler):  # type: ignore[no-redef]
         """Werkzeug's profiler: one ``.prof`` file per request in ``profile_dir``.
 
         ``restrictions`` is a shell-style pattern (``*cliquet*``) limiting the
         functions printed after each request.
         """
 
-        def __init__(self, app, profile_dir, restrictions="*cliquet*"):
+        def __init__(self, app: Any, profile_dir: str, restrictions: str = "*cliquet*") -> None:
             super().__init__(
                 app, profile_dir=profile_dir, restrictions=(fnmatch.translate(restrictions),),
                 filename_format="{method}.{path}.{elapsed:06.0f}ms.{time:.0f}.prof",
@@ -71,22 +73,22 @@ else:
 JSON_CONTENT_TYPE = "application/json"
 
 
-def setup_request_bound_data(config) -> None:
+def setup_request_bound_data(config: Any) -> None:
     """``request.bound_data``: a dict shared by a request and its batch subrequests."""
 
-    def bound_data(request):
+    def bound_data(request: Any) -> Any:
         parent = getattr(request, "parent", None)
         return parent.bound_data if parent is not None else {}
 
     config.add_request_method(bound_data, name="bound_data", reify=True)
 
 
-def setup_json_serializer(config) -> None:
+def setup_json_serializer(config: Any) -> None:
     """Render views with the fast JSON encoder (no slash escaping)."""
     config.add_renderer("json", JSONRenderer(serializer=utils.json_serializer))
     config.add_renderer("cornicejson", CorniceRenderer(serializer=utils.json_serializer))
 
-    def force_json_charset(event):
+    def force_json_charset(event: Any) -> None:
         headers = event.response.headers
         if headers.get("Content-Type") == JSON_CONTENT_TYPE:  # no charset given
             headers["Content-Type"] = "application/json; charset=UTF-8"
@@ -98,13 +100,13 @@ def setup_json_serializer(config) -> None:
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9/_.~-]*")
 
 
-def setup_logging(config) -> None:
+def setup_logging(config: Any) -> None:
     """Structured logs: the configured renderer and one summary line per request."""
     settings = config.get_settings()
     renderer_class = config.maybe_dotted(settings["logging_renderer"])
     configure_logging(renderer_class(settings))
 
-    def on_new_request(event):
+    def on_new_request(event: Any) -> None:
         request = event.request
         # Subrequests of a batch log through their parent.
         if getattr(request, "parent", None) is not None:
@@ -130,7 +132,7 @@ def setup_logging(config) -> None:
             errno=None,
         )
 
-    def on_new_response(event):
+    def on_new_response(event: Any) -> None:
         request = event.request
         if getattr(request, "parent", None) is not None:
             return
@@ -143,14 +145,14 @@ def setup_logging(config) -> None:
     config.add_subscriber(on_new_response, NewResponse)
 
 
-def setup_sentry(config) -> None:
+def setup_sentry(config: Any) -> None:
     """Report server errors to Sentry when ``sentry_dsn`` is set."""
     from cliquet.sentry import setup_sentry as _setup_sentry
 
     _setup_sentry(config)
 
 
-def _setup_backend(config, kind: str, base_class_path: str):
+def _setup_backend(config: Any, kind: str, base_class_path: str) -> Any:
     settings = config.get_settings()
     backend_name = settings[f"{kind}_backend"]
     if not backend_name:
@@ -171,7 +173,7 @@ def _setup_backend(config, kind: str, base_class_path: str):
     return backend
 
 
-def setup_storage(config) -> None:
+def setup_storage(config: Any) -> None:
     """Load the ``storage_backend`` and the ``id_generator``."""
     settings = config.get_settings()
     id_generator = config.maybe_dotted(settings["id_generator"])
@@ -181,21 +183,21 @@ def setup_storage(config) -> None:
         config.registry.storage = backend
 
 
-def setup_permission(config) -> None:
+def setup_permission(config: Any) -> None:
     """Load the ``permission_backend``."""
     backend = _setup_backend(config, "permission", "cliquet.permission.PermissionBase")
     if backend is not None:
         config.registry.permission = backend
 
 
-def setup_cache(config) -> None:
+def setup_cache(config: Any) -> None:
     """Load the ``cache_backend``."""
     backend = _setup_backend(config, "cache", "cliquet.cache.CacheBase")
     if backend is not None:
         config.registry.cache = backend
 
 
-def setup_requests_scheme(config) -> None:
+def setup_requests_scheme(config: Any) -> None:
     """Force the scheme and host of generated URLs (``http_scheme``, ``http_host``)."""
     settings = config.get_settings()
     http_scheme = settings["http_scheme"]
@@ -203,7 +205,7 @@ def setup_requests_scheme(config) -> None:
     if not (http_scheme or http_host):
         return
 
-    def on_new_request(event):
+    def on_new_request(event: Any) -> None:
         if http_scheme:
             event.request.scheme = http_scheme
         if http_host:
@@ -212,11 +214,11 @@ def setup_requests_scheme(config) -> None:
     config.add_subscriber(on_new_request, NewRequest)
 
 
-def setup_vary_headers(config) -> None:
+def setup_vary_headers(config: Any) -> None:
     """``Vary`` header on every response (``vary`` setting, default ``Authorization``)."""
     vary = ", ".join(aslist(config.get_settings()["vary"]))
 
-    def on_new_response(event):
+    def on_new_response(event: Any) -> None:
         if vary:
             event.response.headers["Vary"] = vary
         else:
@@ -225,14 +227,14 @@ def setup_vary_headers(config) -> None:
     config.add_subscriber(on_new_response, NewResponse)
 
 
-def setup_version_redirection(config) -> None:
+def setup_version_redirection(config: Any) -> None:
     """Redirect URLs without the version prefix to the versioned ones (307)."""
     settings = config.get_settings()
     if not asbool(settings["version_prefix_redirect_enabled"]):
         return
     route_prefix = config.route_prefix
 
-    def redirect_to_version(request):
+    def redirect_to_version(request: Any) -> None:
         quoted_path = request.path_url[len(request.application_url):]
         location = f"{request.application_url}/{route_prefix}{quoted_path}"
         if request.query_string:
@@ -248,29 +250,29 @@ def setup_version_redirection(config) -> None:
                     permission=NO_PERMISSION_REQUIRED)
 
 
-def setup_deprecation(config) -> None:
+def setup_deprecation(config: Any) -> None:
     """End of service: ``Alert`` header before the ``eos`` date, 410 after.
 
     The ``eos*`` settings are read for each request (they may change at run
     time); the date is parsed once per value.
     """
     settings = config.get_settings()
-    parsed = {}
+    parsed: dict[Any, datetime] = {}
 
-    def eos_date(value):
+    def eos_date(value: Any) -> datetime:
         if value not in parsed:
             parsed.clear()
             parsed[value] = dateparser.parse(str(value)).replace(tzinfo=None)
         return parsed[value]
 
-    def alert(code):
+    def alert(code: str) -> str:
         url = settings["eos_url"] or settings["project_docs"]
         return errors.alert_header(code, message=settings["eos_message"], url=url)
 
-    def add_soft_eol_alert(request, response):
+    def add_soft_eol_alert(request: Any, response: Any) -> None:
         response.headers["Alert"] = alert("soft-eol")
 
-    def on_new_request(event):
+    def on_new_request(event: Any) -> None:
         eos = settings["eos"]
         if not eos:
             return
@@ -288,7 +290,7 @@ def setup_deprecation(config) -> None:
     config.add_subscriber(on_new_request, NewRequest)
 
 
-def setup_authentication(config) -> None:
+def setup_authentication(config: Any) -> None:
     """Authentication policies from ``multiauth.*`` settings (pyramid_multiauth)."""
     from cliquet.authentication import setup_multiauth
     from cliquet.authorization import setup_security_policy
@@ -297,12 +299,12 @@ def setup_authentication(config) -> None:
     setup_security_policy(config)
 
 
-def setup_backoff(config) -> None:
+def setup_backoff(config: Any) -> None:
     """``Backoff`` header on every response while the ``backoff`` setting is set
     (read for each response: it may change at run time)."""
     settings = config.get_settings()
 
-    def on_new_response(event):
+    def on_new_response(event: Any) -> None:
         backoff = settings["backoff"]
         if backoff is not None and backoff != "":
             event.response.headers["Backoff"] = str(backoff)
@@ -310,7 +312,7 @@ def setup_backoff(config) -> None:
     config.add_subscriber(on_new_response, NewResponse)
 
 
-def setup_statsd(config):
+def setup_statsd(config: Any) -> Any:
     """StatsD client when ``statsd_url`` is set (returned, and ``registry.statsd``);
     ``None`` and no instrumentation at all otherwise."""
     settings = config.get_settings()
@@ -322,14 +324,14 @@ def setup_statsd(config):
     return client
 
 
-def setup_listeners(config) -> None:
+def setup_listeners(config: Any) -> None:
     """Event listeners named in the ``event_listeners`` setting."""
     from cliquet.listeners import setup_listeners as _setup_listeners
 
     _setup_listeners(config)
 
 
-def setup_openapi(config) -> None:
+def setup_openapi(config: Any) -> None:
     """``GET /__api__``, the OpenAPI description of every service, and its
     explorer page with ``api_explorer_enabled``.
 
@@ -342,7 +344,7 @@ def setup_openapi(config) -> None:
     config.include("cliquet.openapi")
 
 
-def install_middlewares(app, settings=None):
+def install_middlewares(app: Any, settings: Any = None) -> Any:
     """Wrap the WSGI ``app`` with New Relic (``newrelic_config``, ``newrelic_env``)
     and the profiler (``profiler_enabled``, ``profiler_dir``) when enabled."""
     if settings is None:
@@ -378,7 +380,7 @@ def _env_name(key: str) -> str:
     return key.replace(".", "_").replace("-", "_").upper()
 
 
-def load_default_settings(config, default_settings: dict, environ=None) -> None:
+def load_default_settings(config: Any, default_settings: dict, environ: Any = None) -> None:
     """Apply defaults, resolve prefixed spellings and environment overrides.
 
     A setting, or a default, may be written ``name``, ``cliquet.name`` or ``<project>.name``;
@@ -394,7 +396,7 @@ def load_default_settings(config, default_settings: dict, environ=None) -> None:
     project_name = settings.get("project_name") or ""
     prefixes = ["cliquet."] + ([f"{project_name}."] if project_name else [])
 
-    def unprefixed(key):
+    def unprefixed(key: str) -> str:
         for prefix in prefixes:
             if key.startswith(prefix):
                 return key[len(prefix):]
@@ -404,7 +406,7 @@ def load_default_settings(config, default_settings: dict, environ=None) -> None:
     default_settings = {unprefixed(key): value for key, value in default_settings.items()}
     text_settings = _text_settings(default_settings)
 
-    spellings = {}
+    spellings: dict[str, list[str]] = {}
     for key in list(settings):
         spellings.setdefault(unprefixed(key), []).append(key)
 
@@ -426,7 +428,8 @@ def load_default_settings(config, default_settings: dict, environ=None) -> None:
         settings[name] = value if name in text_settings else utils.native_value(value)
 
 
-def initialize(config, version=None, project_name="", default_settings=None):
+def initialize(config: Any, version: str | None = None, project_name: str = "",
+               default_settings: dict | None = None) -> None:
     """Turn the Pyramid ``config`` into a Cliquet service.
 
     :param version: the project version, unless the ``project_version`` setting is set.
@@ -465,7 +468,7 @@ def initialize(config, version=None, project_name="", default_settings=None):
     config.route_prefix = api_version
 
 
-def initialize_cliquet(*args, **kwargs):
+def initialize_cliquet(*args: Any, **kwargs: Any) -> None:
     """Deprecated alias of :func:`initialize`."""
     warnings.warn('cliquet.initialize_cliquet is now deprecated. '  # noqa: B028 (as 3.1)
                   'Please use "cliquet.initialize" instead', DeprecationWarning)

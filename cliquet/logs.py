@@ -18,11 +18,14 @@ One convention for the loggers of the package:
 No module builds a structlog logger of its own, nor names a standard logger
 by a literal (``tests/test_architecture_imports.py`` checks it).
 """
+from __future__ import annotations
+
 import logging
 import os
 import platform
 from contextvars import ContextVar
 from datetime import datetime, timezone
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 import structlog
@@ -56,29 +59,29 @@ class Logger:
 
     _context = _CurrentRequestContext()
 
-    def __init__(self, name: str):
+    def __init__(self, name: str) -> None:
         self._name = name
-        self._fields = None
+        self._fields: Any = None  # the values of a logger of new()
         self._stdlib = logging.getLogger(name)
         self._structlog = structlog.get_logger(name)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name == "_structlog":  # a logger of new(): built on first use
             self._structlog = structlog.get_logger(self._name).new(**self._fields)
             return self._structlog
         return getattr(self._structlog, name)
 
-    def new(self, **fields) -> "Logger":
+    def new(self, **fields: Any) -> Logger:
         """A logger with ``fields`` as its only values (structlog's ``new``)."""
         bound = object.__new__(Logger)
         bound._name, bound._fields, bound._stdlib = self._name, fields, self._stdlib
         return bound
 
-    def info(self, event=None, *args, **fields):
+    def info(self, event: Any = None, *args: Any, **fields: Any) -> None:
         if self._stdlib.isEnabledFor(logging.INFO):
             self._structlog.info(event, *args, **fields)
 
-    def debug(self, event=None, *args, **fields):
+    def debug(self, event: Any = None, *args: Any, **fields: Any) -> None:
         if self._stdlib.isEnabledFor(logging.DEBUG):
             self._structlog.debug(event, *args, **fields)
 
@@ -86,7 +89,7 @@ class Logger:
 logger = Logger("cliquet")
 
 
-def bind_request_context(**fields) -> None:
+def bind_request_context(**fields: Any) -> None:
     """Bind ``fields`` to the log context of the current request."""
     context = _request_context.get()
     if context is None:
@@ -95,7 +98,7 @@ def bind_request_context(**fields) -> None:
         context.update(fields)
 
 
-def reset_request_context(**fields) -> None:
+def reset_request_context(**fields: Any) -> None:
     """Start a fresh log context for a new request."""
     _request_context.set(fields)
 
@@ -103,7 +106,7 @@ def reset_request_context(**fields) -> None:
 _IDENTITY_FIELDS = ("uid", "authn_type")
 
 
-def subrequest_context(**fields):
+def subrequest_context(**fields: Any) -> _SubrequestContext:
     """Log context of a batch subrequest, starting with ``fields`` (a context manager).
 
     The context of the parent request is back when the block exits, with the
@@ -115,7 +118,7 @@ def subrequest_context(**fields):
 class _SubrequestContext:
     __slots__ = ("_fields", "_parent", "_token")
 
-    def __init__(self, fields: dict):
+    def __init__(self, fields: dict) -> None:
         self._fields = fields
 
     def __enter__(self) -> dict:
@@ -123,7 +126,7 @@ class _SubrequestContext:
         self._token = _request_context.set(self._fields)
         return self._fields
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: Any) -> None:
         _request_context.reset(self._token)
         parent, fields = self._parent, self._fields
         if parent is not None:
@@ -132,7 +135,7 @@ class _SubrequestContext:
                     parent[key] = fields[key]
 
 
-def merge_request_context(logger, name, event_dict):
+def merge_request_context(logger: Any, name: str, event_dict: Any) -> Any:
     """structlog processor: add the request context (event values win)."""
     context = _request_context.get()
     if context:
@@ -145,7 +148,7 @@ _SECRET_MARKERS = ("password", "passwd", "secret", "token", "auth", "signature",
 _PUBLIC_PARAMETERS = {"_token"}  # the pagination token is not a credential
 
 
-def redact_querystring(params) -> dict:
+def redact_querystring(params: Any) -> dict:
     """Querystring parameters for the logs, values of credential-like names hidden."""
     redacted = {}
     for name, value in params.items():
@@ -156,13 +159,13 @@ def redact_querystring(params) -> dict:
     return redacted
 
 
-def configure(renderer, level_filter: bool = True) -> None:
+def configure(renderer: Callable[[Any, str, Any], Any], level_filter: bool = True) -> None:
     """Route structlog events through the standard ``logging`` module.
 
     ``renderer`` turns an event dict into the final line. Handlers, levels
     and Sentry integration are configured with standard ``logging``.
     """
-    processors = [structlog.stdlib.filter_by_level] if level_filter else []
+    processors: list[Any] = [structlog.stdlib.filter_by_level] if level_filter else []
     processors += [
         merge_request_context,
         structlog.processors.StackInfoRenderer(),
@@ -193,10 +196,10 @@ class ClassicLogRenderer:
     ``"GET   /v1/articles?_sort=title" 200 (3 ms) request.summary uid=… nb_records=2``
     """
 
-    def __init__(self, settings=None):
+    def __init__(self, settings: Any = None) -> None:
         self.settings = settings or {}
 
-    def __call__(self, logger, name, event_dict):
+    def __call__(self, logger: Any, name: str, event_dict: Any) -> str:
         event = event_dict.pop("event", "")
         if "path" in event_dict:
             method = event_dict.pop("method", None) or "?"
@@ -238,13 +241,13 @@ class MozillaHekaRenderer:
 
     ENV_VERSION = "2.0"
 
-    def __init__(self, settings=None):
+    def __init__(self, settings: Any = None) -> None:
         settings = settings or {}
         self.appname = settings.get("project_name", "")
         self.hostname = os.environ.get("HOSTNAME") or platform.node()
         self.pid = os.getpid()
 
-    def __call__(self, logger, name, event_dict):
+    def __call__(self, logger: Any, name: str, event_dict: Any) -> str:
         fields = dict(event_dict)
         given_fields = fields.pop("Fields", None)
         if isinstance(given_fields, dict):
@@ -266,14 +269,14 @@ class MozillaHekaRenderer:
         return json.dumps(record)
 
 
-def decode_value(value) -> str:
+def decode_value(value: Any) -> str:
     """Text of a logged value (bytes are decoded as UTF-8)."""
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return str(value)
 
 
-def _heka_value(value):
+def _heka_value(value: Any) -> Any:
     if isinstance(value, dict):
         return json.dumps(value)
     if isinstance(value, (list, tuple)) and not all(isinstance(v, str) for v in value):

@@ -12,7 +12,6 @@ import re
 import time
 import warnings
 from binascii import hexlify
-from types import ModuleType
 from typing import Any, Callable, Iterable
 from urllib.parse import quote, unquote
 
@@ -51,7 +50,7 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module_name), name)
 
 
-sqlalchemy: ModuleType | None
+sqlalchemy: Any  # the module, or None
 try:
     import sqlalchemy
 except ImportError:  # the ``postgresql`` extra is not installed

@@ -1,4 +1,6 @@
 """Event listeners: plug a reaction to resource events from the settings."""
+from typing import Any, Callable, Iterable
+
 from pyramid.settings import aslist
 
 from cliquet._defaults import setting_or_default
@@ -10,15 +12,15 @@ _DEFAULT_ACTIONS = "create update delete"
 class ListenerBase:
     """Base class of listeners: called with each matching resource event."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         pass
 
-    def __call__(self, event):
+    def __call__(self, event: Any) -> None:
         """React to ``event`` (a :class:`cliquet.events.ResourceChanged` or ``ResourceRead``)."""
         raise NotImplementedError()
 
 
-def setup_listeners(config) -> None:
+def setup_listeners(config: Any) -> None:
     """Load every listener of the ``event_listeners`` setting and subscribe it.
 
     ``event_listeners = queue`` with ``event_listeners.queue.use = <module>``,
@@ -54,12 +56,13 @@ def setup_listeners(config) -> None:
                 return  # Quirk of Cliquet 3.1: later listeners are skipped.
 
 
-def _filtered(listener, actions, resources):
+def _filtered(listener: Callable[[Any], Any], actions: Iterable[ACTIONS],
+              resources: Iterable[str]) -> Callable[[Any], None]:
     """``listener``, called only for events of ``actions`` on ``resources`` (all if empty)."""
     action_values = frozenset(action.value for action in actions)
     resource_names = frozenset(resources)
 
-    def on_event(event):
+    def on_event(event: Any) -> None:
         payload = event.payload
         if payload["action"] in action_values and (
                 not resource_names or payload.get("resource_name") in resource_names):
@@ -68,13 +71,14 @@ def _filtered(listener, actions, resources):
     return on_event
 
 
-def _timed(config, name, listener):
+def _timed(config: Any, name: str,
+           listener: Callable[[Any], Any]) -> Callable[[Any], Any]:
     statsd = getattr(config.registry, "statsd", None)
     if statsd is None:
         return listener
     key = f"listeners.{name}"
 
-    def timed_listener(event):
+    def timed_listener(event: Any) -> None:
         with statsd.timer(key):
             listener(event)
 

@@ -43,7 +43,9 @@ def _split_ace(key: str) -> tuple[str, str]:
     if "\\" not in rest:
         object_id, _, permission = rest.partition(":")
         return object_id, permission
-    escaped, permission = _ACE_KEY.fullmatch(rest).groups()
+    match = _ACE_KEY.fullmatch(rest)
+    assert match is not None, key  # every ACE key is written by _ace_key()
+    escaped, permission = match.groups()
     return _UNESCAPE.sub(r"\1", escaped), permission
 
 
@@ -150,7 +152,9 @@ class Permission(RedisBackend, PermissionBase):
         keys = [_ace_key(bound_object_id, bound_perm) for bound_object_id, bound_perm in pairs]
         if not keys:
             return set()
-        return {_text(member) for member in self._client.sunion(keys)}
+        members = self._client.sunion(keys)
+        # types-redis widens set members to numbers too: they are bytes or str.
+        return {_text(member) for member in members}  # type: ignore[arg-type]
 
     @wrap_redis_error
     def principals_accessible_objects(

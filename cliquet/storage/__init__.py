@@ -2,6 +2,7 @@
 import random
 from collections import namedtuple
 from collections.abc import Callable
+from typing import Any
 
 from pyramid.settings import asbool
 
@@ -46,11 +47,11 @@ class StorageBase:
         """
         raise NotImplementedError
 
-    def flush(self, auth=None) -> None:
+    def flush(self, auth: Any = None) -> None:
         """Delete every record, tombstone and timestamp."""
         raise NotImplementedError
 
-    def collection_timestamp(self, collection_id: str, parent_id: str, auth=None) -> int:
+    def collection_timestamp(self, collection_id: str, parent_id: str, auth: Any = None) -> int:
         """Return the collection timestamp, creating and storing one if missing.
 
         :returns: epoch milliseconds.
@@ -58,8 +59,9 @@ class StorageBase:
         raise NotImplementedError
 
     def create(self, collection_id: str, parent_id: str, object: dict,
-               id_generator=None, unique_fields=None, id_field: str = DEFAULT_ID_FIELD,
-               modified_field: str = DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
+               id_generator: Any = None, unique_fields: Any = None,
+               id_field: str = DEFAULT_ID_FIELD, modified_field: str = DEFAULT_MODIFIED_FIELD,
+               auth: Any = None) -> dict:
         """Store a copy of ``object`` (the record), removing any tombstone with the same id.
 
         An id is generated with ``id_generator`` (default: the class one) when
@@ -75,7 +77,7 @@ class StorageBase:
 
     def get(self, collection_id: str, parent_id: str, object_id: str,
             id_field: str = DEFAULT_ID_FIELD, modified_field: str = DEFAULT_MODIFIED_FIELD,
-            auth=None) -> dict:
+            auth: Any = None) -> dict:
         """Return the live record with that id.
 
         :raises: :class:`cliquet.storage.exceptions.RecordNotFoundError`
@@ -84,7 +86,7 @@ class StorageBase:
 
     def get_for_update(self, collection_id: str, parent_id: str, object_id: str,
                        id_field: str = DEFAULT_ID_FIELD,
-                       modified_field: str = DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
+                       modified_field: str = DEFAULT_MODIFIED_FIELD, auth: Any = None) -> dict:
         """Return the live record with that id, as :meth:`get`, read "for update".
 
         Within a request transaction, the id is held until that transaction
@@ -107,7 +109,7 @@ class StorageBase:
                         modified_field=modified_field, auth=auth)
 
     def collection_timestamp_for_update(self, collection_id: str, parent_id: str,
-                                        auth=None) -> int:
+                                        auth: Any = None) -> int:
         """Return :meth:`collection_timestamp`, the collection held "for update".
 
         Within a request transaction, the collection is held until that
@@ -123,8 +125,8 @@ class StorageBase:
         return self.collection_timestamp(collection_id, parent_id, auth=auth)
 
     def update(self, collection_id: str, parent_id: str, object_id: str,
-               object: dict, unique_fields=None, id_field: str = DEFAULT_ID_FIELD,
-               modified_field: str = DEFAULT_MODIFIED_FIELD, auth=None) -> dict:
+               object: dict, unique_fields: Any = None, id_field: str = DEFAULT_ID_FIELD,
+               modified_field: str = DEFAULT_MODIFIED_FIELD, auth: Any = None) -> dict:
         """Replace the record with that id by ``object``, or create it (tombstone kept).
 
         ``object[id_field]`` is forced to ``object_id``.
@@ -137,7 +139,7 @@ class StorageBase:
     def delete(self, collection_id: str, parent_id: str, object_id: str,
                with_deleted: bool = True, id_field: str = DEFAULT_ID_FIELD,
                modified_field: str = DEFAULT_MODIFIED_FIELD,
-               deleted_field: str = DEFAULT_DELETED_FIELD, auth=None,
+               deleted_field: str = DEFAULT_DELETED_FIELD, auth: Any = None,
                last_modified: int | None = None) -> dict:
         """Delete the live record with that id.
 
@@ -148,10 +150,10 @@ class StorageBase:
         """
         raise NotImplementedError
 
-    def delete_all(self, collection_id: str, parent_id: str, filters=None,
+    def delete_all(self, collection_id: str, parent_id: str, filters: Any = None,
                    with_deleted: bool = True, id_field: str = DEFAULT_ID_FIELD,
                    modified_field: str = DEFAULT_MODIFIED_FIELD,
-                   deleted_field: str = DEFAULT_DELETED_FIELD, auth=None) -> list:
+                   deleted_field: str = DEFAULT_DELETED_FIELD, auth: Any = None) -> list:
         """Delete every live record matching ``filters`` (ANDed).
 
         :returns: the list of tombstones.
@@ -160,18 +162,18 @@ class StorageBase:
 
     def purge_deleted(self, collection_id: str, parent_id: str, before: int | None = None,
                       id_field: str = DEFAULT_ID_FIELD,
-                      modified_field: str = DEFAULT_MODIFIED_FIELD, auth=None) -> int:
+                      modified_field: str = DEFAULT_MODIFIED_FIELD, auth: Any = None) -> int:
         """Remove tombstones, only those older than ``before`` if given.
 
         :returns: the number of tombstones removed.
         """
         raise NotImplementedError
 
-    def get_all(self, collection_id: str, parent_id: str, filters=None, sorting=None,
-                pagination_rules=None, limit: int | None = None,
+    def get_all(self, collection_id: str, parent_id: str, filters: Any = None, sorting: Any = None,
+                pagination_rules: Any = None, limit: int | None = None,
                 include_deleted: bool = False, id_field: str = DEFAULT_ID_FIELD,
                 modified_field: str = DEFAULT_MODIFIED_FIELD,
-                deleted_field: str = DEFAULT_DELETED_FIELD, auth=None,
+                deleted_field: str = DEFAULT_DELETED_FIELD, auth: Any = None,
                 count: bool = True) -> tuple[list, int | None]:
         """Return a page of records and the number of matching live records.
 
@@ -191,7 +193,7 @@ class StorageBase:
 def heartbeat(backend: StorageBase) -> Callable:
     """Return ``ping(request) -> bool``, the storage check of ``__heartbeat__``."""
 
-    def ping(request) -> bool:
+    def ping(request: Any) -> bool:
         try:
             readonly = asbool(request.registry.settings["readonly"])
             if readonly:

@@ -6,6 +6,7 @@ request transaction when ``transaction_per_request`` is on.
 import os
 from collections import defaultdict  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from collections.abc import Iterable
+from typing import Any
 
 from cliquet.logs import logger  # noqa: F401  (a Cliquet 3.1 public name of this module)
 from cliquet.permission import (
@@ -187,7 +188,7 @@ class Permission(PermissionBase):
             "SELECT permission, principal FROM access_control_entries"
             " WHERE object_id = :object_id"
         )
-        params = {"object_id": object_id}
+        params: dict[str, Any] = {"object_id": object_id}
         if permissions is not None:
             sql += " AND permission = ANY(CAST(:permissions AS TEXT[]))"
             params["permissions"] = list(permissions)

@@ -224,9 +224,12 @@ class Storage(StorageBase):
                  modified_field: timestamp if last_modified is None else last_modified,
                  deleted_field: True} for object_id, timestamp in rows]
 
-    def delete(self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
-               with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
-               deleted_field=DEFAULT_DELETED_FIELD, auth=None, last_modified=None) -> dict:
+    # Cliquet 3.1's backends take id_field before with_deleted, StorageBase the
+    # other way round: both orders are kept, callers pass keywords.
+    def delete(  # type: ignore[override]
+            self, collection_id, parent_id, object_id, id_field=DEFAULT_ID_FIELD,
+            with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
+            deleted_field=DEFAULT_DELETED_FIELD, auth=None, last_modified=None) -> dict:
         builder = queries.QueryBuilder(id_field, modified_field)
         where = f" AND id = {builder.bind(object_id)}"
         tombstones = self._delete(collection_id, parent_id, where, builder, with_deleted,
@@ -235,9 +238,10 @@ class Storage(StorageBase):
             raise RecordNotFoundError(object_id)
         return tombstones[0]
 
-    def delete_all(self, collection_id, parent_id, filters=None, id_field=DEFAULT_ID_FIELD,
-                   with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
-                   deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> list:
+    def delete_all(  # type: ignore[override]  # 3.1's order: see delete()
+            self, collection_id, parent_id, filters=None, id_field=DEFAULT_ID_FIELD,
+            with_deleted=True, modified_field=DEFAULT_MODIFIED_FIELD,
+            deleted_field=DEFAULT_DELETED_FIELD, auth=None) -> list:
         builder = queries.QueryBuilder(id_field, modified_field)
         where = builder.filters(filters)
         return self._delete(collection_id, parent_id, where, builder, with_deleted,

@@ -1,4 +1,6 @@
 """Connection pool refusing new waiters beyond a backlog limit."""
+from typing import cast
+
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util.queue import Empty, Queue
 
@@ -47,7 +49,7 @@ class QueuePoolWithMaxBacklog(QueuePool):
         self.logger.info("Pool recreating")
         return self.__class__(
             self._creator,
-            max_backlog=self._pool.max_backlog,
+            max_backlog=cast(BacklogQueue, self._pool).max_backlog,  # set in __init__
             pool_size=self._pool.maxsize,
             max_overflow=self._max_overflow,
             pre_ping=self._pre_ping,
