@@ -39,12 +39,16 @@ backends may all import it.
 import contextvars
 import functools
 import logging
+import sys
 import uuid
 from collections.abc import Callable
 
 import transaction as zope_transaction
-from pyramid.events import NewRequest
+from transaction.interfaces import NoTransaction
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.settings import asbool
+from pyramid.util import DottedNameResolver
+from pyramid_tm import maybe_tag_retryable
 
 # ``transaction`` has no public name for the states of a transaction (and no
 # interface exposing ``status``): read by ``is_open`` only.
@@ -107,24 +111,133 @@ def joined(key) -> bool:
 
 
 def setup_request_transaction(config) -> None:
-    """With ``transaction_per_request``, :func:`arm` the transaction of every
-    top-level request (subrequests share it), disarmed when the request is over."""
-    if not asbool(config.get_settings()["transaction_per_request"]):
-        return
+    """Begin the transaction of a request only when something joins it.
 
-    def on_new_request(event):
-        request = event.request
-        if getattr(request, "parent", None) is not None:
-            return
-        arm(request.tm, request.tm.get())
-        request.add_finished_callback(disarm)
-
-    config.add_subscriber(on_new_request, NewRequest)
+    Adds :func:`lazy_tm_tween_factory` outside ``pyramid_tm``'s tween, which
+    then lets it manage the request. With ``transaction_per_request``, the
+    undo log is :func:`arm`-ed for every top-level request (subrequests share
+    it) and disarmed when its transaction is over.
+    """
+    config.add_tween("cliquet._transaction.lazy_tm_tween_factory",
+                     over="pyramid_tm.tm_tween_factory")
 
 
-def arm(transaction_manager, transaction) -> None:
-    """Make ``transaction`` (of ``transaction_manager``) the one of this context:
-    an :class:`UndoLog` joins it at the first write or hold (see :func:`active_log`)."""
+def lazy_tm_tween_factory(handler, registry):
+    """A tween doing what ``pyramid_tm``'s does, but beginning no transaction up front.
+
+    A data manager joining the thread's transaction (a PostgreSQL connection,
+    the undo log at the first write, resource event hooks) creates it, as the
+    implicit ``transaction.manager`` does on ``get()``; the tween then commits
+    it, or aborts it on an exception, a doomed transaction, an error rendered by
+    an exception view or the ``tm.commit_veto`` setting, like ``pyramid_tm``. A
+    request that joins nothing (most reads on memory and Redis) costs no
+    transaction. Explicit managers (``tm.manager_hook``) and ``tm.activate_hook``
+    are left to ``pyramid_tm``'s tween.
+    """
+    settings = registry.settings
+    resolve = DottedNameResolver(None).maybe_resolve
+    commit_veto = settings.get("tm.commit_veto", settings.get("pyramid_tm.commit_veto"))
+    commit_veto = resolve(commit_veto) if commit_veto else None
+    annotate_user = asbool(settings.get("tm.annotate_user", True))
+    arms_undo_log = asbool(settings["transaction_per_request"])
+    delegate = settings.get("tm.activate_hook") or settings.get("tm.manager_hook")
+
+    def lazy_tm_tween(request):
+        environ = request.environ
+        if "tm.active" in environ or "repoze.tm.active" in environ:
+            return handler(request)
+        arming = arms_undo_log and getattr(request, "parent", None) is None
+        if arming:
+            arm(request.tm)
+        try:
+            if delegate:
+                return handler(request)
+            manager = request.tm
+            if manager is not zope_transaction.manager or manager.explicit:
+                return handler(request)  # pyramid_tm's tween begins it
+            return _lazy_transaction(request, manager)
+        finally:
+            if arming:
+                disarm()
+
+    def _lazy_transaction(request, manager):
+        environ = request.environ
+        leftover = _current_transaction(manager)
+        if leftover is not None:
+            leftover.abort()  # as ``begin()`` does: left open outside a request
+        environ["tm.active"] = True
+        environ["tm.manager"] = manager
+        try:
+            response = handler(request)
+        except Exception:
+            current = _current_transaction(manager)
+            if current is None:
+                raise
+            maybe_tag_retryable(request, sys.exc_info())
+            exc_response = _finish(request, current.abort)
+            if exc_response is not None:
+                return exc_response
+            raise
+        finally:
+            environ.pop("tm.active", None)
+            environ.pop("tm.manager", None)
+        current = _current_transaction(manager)
+        if current is None:
+            return response
+        _annotate(request, current, annotate_user)
+        if current.isDoomed():
+            return _finish(request, current.abort, response)
+        if commit_veto is not None:
+            if commit_veto(request, response):
+                return _finish(request, current.abort, response)
+        elif getattr(request, "exc_info", None) is not None:
+            maybe_tag_retryable(request, request.exc_info)
+            return _finish(request, current.abort, response)
+        return _finish(request, current.commit, response)
+
+    return lazy_tm_tween
+
+
+def _current_transaction(manager):
+    """The transaction of ``manager`` (``transaction.manager``) in this thread,
+    ``None`` when none began (``get()`` would create one): ``transaction`` has
+    no public name for this."""
+    return manager.manager._txn
+
+
+def _annotate(request, current, annotate_user: bool) -> None:
+    if annotate_user:
+        userid = request.authenticated_userid
+        if userid:
+            current.user = str(userid)
+    try:
+        current.note(request.path_info)
+    except UnicodeDecodeError:
+        current.note("Unable to decode path as unicode")
+
+
+def _finish(request, finisher: Callable, response=None):
+    """Commit or abort (``finisher``); a failure there renders as its error view."""
+    request.environ.pop("tm.active", None)
+    request.environ.pop("tm.manager", None)
+    try:
+        finisher()
+    except Exception:
+        exc_info = sys.exc_info()
+        try:
+            return request.invoke_exception_view(exc_info)
+        except HTTPNotFound:
+            maybe_tag_retryable(request, exc_info)
+            raise exc_info[1] from None
+        finally:
+            del exc_info
+    return response
+
+
+def arm(transaction_manager, transaction=None) -> None:
+    """Make the transaction of ``transaction_manager`` in this context the one
+    that an :class:`UndoLog` joins at the first write or hold (see
+    :func:`active_log`); ``transaction``, if given, is that transaction already."""
     _active.set(None)
     _armed.set((transaction_manager, transaction))
 
@@ -139,8 +252,20 @@ def recording() -> bool:
     """Whether writes made in this context can be undone (worth recording)."""
     if _active.get() is not None:
         return True
-    armed = _armed.get()
-    return armed is not None and is_open(armed[1])
+    return _armed_transaction(_armed.get()) is not None
+
+
+def _armed_transaction(armed):
+    """The open transaction of an :func:`arm`-ed context, begun now if none is yet."""
+    if armed is None:
+        return None
+    transaction_manager, transaction = armed
+    if transaction is None:
+        try:
+            transaction = transaction_manager.get()
+        except NoTransaction:
+            return None
+    return transaction if is_open(transaction) else None
 
 
 def active_log() -> "UndoLog | None":
@@ -151,9 +276,9 @@ def active_log() -> "UndoLog | None":
         armed = _armed.get()
         if armed is not None:
             _armed.set(None)
-            transaction_manager, transaction = armed
-            if is_open(transaction):
-                log = UndoLog(transaction_manager)
+            transaction = _armed_transaction(armed)
+            if transaction is not None:
+                log = UndoLog(armed[0])
                 log.join(transaction)
     return log
 

@@ -219,7 +219,16 @@ def hmac_digest(secret: str | bytes, message: str, encoding: str = "utf-8") -> s
     """Lowercase hex HMAC-SHA256 of ``message`` keyed with ``secret``."""
     if isinstance(secret, str):
         secret = secret.encode(encoding)
-    return hmac.digest(secret, message.encode(encoding), "sha256").hex()
+    keyed = _keyed_hmac(secret).copy()
+    keyed.update(message.encode(encoding))
+    return keyed.hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _keyed_hmac(secret: bytes):
+    """An HMAC-SHA256 keyed with ``secret``, copied for each message: the key
+    is prepared once (a request's user id costs a third of a full HMAC)."""
+    return hmac.new(secret, digestmod="sha256")
 
 
 def accepts_keyword(function: Callable[..., Any], name: str) -> bool:

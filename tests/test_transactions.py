@@ -189,24 +189,155 @@ def test_the_transaction_step_arms_top_level_requests_only(per_request):
     from types import SimpleNamespace
 
     from pyramid import testing
-    from pyramid.events import NewRequest
 
     from cliquet import events
 
-    config = testing.setUp(settings={"transaction_per_request": per_request})
+    config = testing.setUp(settings={"transaction_per_request": per_request,
+                                     "tm.manager_hook": "pyramid_tm.explicit_manager"})
     try:
         events.setup_transaction_hook(config)  # the step: it delegates the arming
+        seen = []
+        tween = undo.lazy_tm_tween_factory(lambda request: seen.append(undo.recording()),
+                                           config.registry)
         manager = transaction.TransactionManager(explicit=True)
         manager.begin()
-        finished = []
         request = SimpleNamespace(tm=manager, registry=config.registry, parent=None,
-                                  add_finished_callback=finished.append)
-        config.registry.notify(NewRequest(SimpleNamespace(**{**vars(request), "parent": 1})))
-        assert not undo.recording()  # a subrequest shares its parent's transaction
-        config.registry.notify(NewRequest(request))
-        assert undo.recording() is per_request
-        assert finished == ([undo.disarm] if per_request else [])
+                                  environ={})
+        tween(SimpleNamespace(**{**vars(request), "parent": 1}))
+        tween(request)
+        # A subrequest shares its parent's transaction; the request is armed
+        # while it is handled only.
+        assert seen == [False, per_request]
+        assert not undo.recording()
         manager.abort()
     finally:
         undo.disarm()
         testing.tearDown()
+
+
+class TestLazyTransaction:
+    """The request transaction begins when something joins it, and ends as pyramid_tm's."""
+
+    @pytest.fixture
+    def app(self):
+        import webtest
+        from pyramid.config import Configurator
+        from pyramid.httpexceptions import HTTPBadRequest
+
+        joined = []
+
+        def join(request):
+            manager = _RecordingDataManager(transaction.manager)
+            transaction.get().join(manager)
+            joined.append(manager)
+            return manager
+
+        def read(request):
+            return {"open": undo._current_transaction(transaction.manager) is not None}
+
+        def write(request):
+            join(request)
+            return {}
+
+        def write_then_fail(request):
+            join(request)
+            raise HTTPBadRequest()
+
+        def write_then_crash(request):
+            join(request)
+            raise RuntimeError("boom")
+
+        def write_then_doom(request):
+            join(request)
+            request.tm.doom()
+            return {}
+
+        def commit_fails(request):
+            join(request).fail_on_vote = True
+            return {}
+
+        def error_view(exc, request):
+            request.response.status = 400
+            return {"error": type(exc).__name__}
+
+        with Configurator(settings={"transaction_per_request": True}) as config:
+            config.include("pyramid_tm")
+            undo.setup_request_transaction(config)
+            for view in (read, write, write_then_fail, write_then_crash, write_then_doom,
+                         commit_fails):
+                config.add_route(view.__name__, "/" + view.__name__)
+                config.add_view(view, route_name=view.__name__, renderer="json")
+            config.add_view(error_view, context=HTTPBadRequest, renderer="json")
+            config.add_view(error_view, context=_VoteFailed, renderer="json")
+        test_app = webtest.TestApp(config.make_wsgi_app())
+        test_app.joined = joined
+        yield test_app
+        transaction.abort()  # a failed commit stays until the next request
+
+    def test_a_request_joining_nothing_begins_no_transaction(self, app):
+        assert app.get("/read").json == {"open": False}
+        assert undo._current_transaction(transaction.manager) is None
+
+    def test_what_joined_is_committed_on_success(self, app):
+        app.get("/write")
+        assert app.joined[0].outcome == "committed"
+        assert undo._current_transaction(transaction.manager) is None
+
+    @pytest.mark.parametrize("path", ["/write_then_fail", "/write_then_doom"])
+    def test_what_joined_is_aborted_on_a_rendered_error_or_a_doom(self, app, path):
+        app.get(path, status="*")
+        assert app.joined[0].outcome == "aborted"
+
+    def test_what_joined_is_aborted_when_the_view_raises(self, app):
+        with pytest.raises(RuntimeError):
+            app.get("/write_then_crash")
+        assert app.joined[0].outcome == "aborted"
+        assert undo._current_transaction(transaction.manager) is None
+
+    def test_a_failed_commit_renders_its_error_view(self, app):
+        response = app.get("/commit_fails", status=400)
+        assert response.json == {"error": "_VoteFailed"}
+        assert app.joined[0].outcome == "aborted"
+        app.get("/write")  # the failed transaction does not stay in the way
+        assert app.joined[1].outcome == "committed"
+
+    def test_a_transaction_left_open_outside_a_request_is_aborted_by_the_next(self, app):
+        leftover = _RecordingDataManager(transaction.manager)
+        transaction.get().join(leftover)
+        assert app.get("/read").json == {"open": False}
+        assert leftover.outcome == "aborted"
+
+
+class _VoteFailed(Exception):
+    pass
+
+
+class _RecordingDataManager:
+    """A data manager remembering how its transaction ended."""
+
+    def __init__(self, transaction_manager):
+        self.transaction_manager = transaction_manager
+        self.outcome = None
+        self.fail_on_vote = False
+
+    def abort(self, txn):
+        self.outcome = "aborted"
+
+    def tpc_begin(self, txn):
+        pass
+
+    def commit(self, txn):
+        pass
+
+    def tpc_vote(self, txn):
+        if self.fail_on_vote:
+            raise _VoteFailed()
+
+    def tpc_finish(self, txn):
+        self.outcome = "committed"
+
+    def tpc_abort(self, txn):
+        self.outcome = "aborted"
+
+    def sortKey(self):
+        return "test"
