@@ -131,12 +131,19 @@ def has_subscribers(registry: Any, action: ACTIONS) -> bool:
     ``ResourceRead`` or ``AfterResourceRead`` for reads, ``ResourceChanged``
     or ``AfterResourceChanged`` for the other actions.
     """
-    read = action == ACTIONS.READ
-    event_classes: tuple[type[_ResourceEvent], ...] = (
-        (ResourceRead, AfterResourceRead) if read else (ResourceChanged, AfterResourceChanged))
-    adapters = registry.adapters
-    return any(adapters.subscriptions((implementedBy(event_class),), None)
-               for event_class in event_classes)
+    subscriptions = registry.adapters.subscriptions
+    for required in _SUBSCRIBED_SPECS[action == ACTIONS.READ]:
+        if subscriptions(required, None):
+            return True
+    return False
+
+
+# What ``has_subscribers`` looks up, by "is a read": the interfaces that the
+# event classes declare, as zope's ``subscriptions`` takes them.
+_SUBSCRIBED_SPECS = {
+    True: [(implementedBy(ResourceRead),), (implementedBy(AfterResourceRead),)],
+    False: [(implementedBy(ResourceChanged),), (implementedBy(AfterResourceChanged),)],
+}
 
 
 def get_resource_events(request: Any, after_commit: bool = False) -> list:
