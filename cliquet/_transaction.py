@@ -170,11 +170,10 @@ def lazy_tm_tween_factory(handler, registry):
         try:
             response = handler(request)
         except Exception:
-            current = _current_transaction(manager)
-            if current is None:
+            if _current_transaction(manager) is None:
                 raise
             maybe_tag_retryable(request, sys.exc_info())
-            exc_response = _finish(request, current.abort)
+            exc_response = _finish(request, manager.abort)
             if exc_response is not None:
                 return exc_response
             raise
@@ -184,16 +183,17 @@ def lazy_tm_tween_factory(handler, registry):
         current = _current_transaction(manager)
         if current is None:
             return response
+        # Ended through the manager, as pyramid_tm does (tests patch it).
         _annotate(request, current, annotate_user)
-        if current.isDoomed():
-            return _finish(request, current.abort, response)
+        if manager.isDoomed():
+            return _finish(request, manager.abort, response)
         if commit_veto is not None:
             if commit_veto(request, response):
-                return _finish(request, current.abort, response)
+                return _finish(request, manager.abort, response)
         elif getattr(request, "exc_info", None) is not None:
             maybe_tag_retryable(request, request.exc_info)
-            return _finish(request, current.abort, response)
-        return _finish(request, current.commit, response)
+            return _finish(request, manager.abort, response)
+        return _finish(request, manager.commit, response)
 
     return lazy_tm_tween
 
