@@ -228,7 +228,9 @@ def _finish(request, finisher: Callable, response=None):
             return request.invoke_exception_view(exc_info)
         except HTTPNotFound:
             maybe_tag_retryable(request, exc_info)
-            raise exc_info[1] from None
+            error = exc_info[1]
+            assert error is not None
+            raise error from None
         finally:
             del exc_info
     return response

@@ -225,7 +225,7 @@ def hmac_digest(secret: str | bytes, message: str, encoding: str = "utf-8") -> s
 
 
 @functools.lru_cache(maxsize=16)
-def _keyed_hmac(secret: bytes):
+def _keyed_hmac(secret: bytes) -> hmac.HMAC:
     """An HMAC-SHA256 keyed with ``secret``, copied for each message: the key
     is prepared once (a request's user id costs a third of a full HMAC)."""
     return hmac.new(secret, digestmod="sha256")
