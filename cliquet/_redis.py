@@ -7,6 +7,7 @@ in :mod:`cliquet.storage.redis`, which re-exports them.
 """
 import functools
 import logging
+import sys
 
 import redis
 
@@ -21,14 +22,20 @@ DEFAULT_CONNECT_TIMEOUT = 5
 
 
 def wrap_redis_error(func):
-    """Decorator raising Redis errors as :class:`BackendError`, logged with their stack."""
+    """Decorator raising Redis errors as :class:`BackendError`, logged with their stack.
+
+    They are logged by the ``logger`` of the module of ``func`` when it has one
+    (Cliquet 3.1's ``cliquet.storage.redis.logger``, which tests patch), read
+    when the error happens.
+    """
+    module = sys.modules.get(func.__module__)
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except redis.RedisError as e:
-            _log.exception("Redis error in %s", func.__qualname__)
+            getattr(module, "logger", _log).exception("Redis error in %s", func.__qualname__)
             raise BackendError(original=e) from e
 
     return wrapped

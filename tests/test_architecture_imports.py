@@ -189,6 +189,23 @@ def test_the_3_1_names_of_the_connection_code_are_the_same_objects():
     assert client.logger is storage_redis.logger is listeners_redis.logger is logs.logger
 
 
+def test_redis_backend_errors_are_logged_by_the_logger_of_the_backend_module():
+    """Cliquet 3.1 code patches ``cliquet.storage.redis.logger`` to see them."""
+    from unittest import mock
+
+    import redis
+
+    from cliquet.storage import redis as storage_redis
+    from cliquet.storage.exceptions import BackendError
+
+    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    storage = storage_redis.Storage(unreachable)
+    with mock.patch.object(storage_redis, "logger") as logger:
+        with pytest.raises(BackendError):
+            storage.get_all("c", "p")
+    assert logger.exception.called
+
+
 def test_one_logger_convention():
     """``logger`` is always the shared one of ``cliquet.logs``; standard loggers
     are ``_log = logging.getLogger(__name__)`` (see the top of ``cliquet/logs.py``)."""
