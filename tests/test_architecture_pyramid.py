@@ -81,3 +81,52 @@ def test_a_3_1_sequence_works_the_same_without_the_steps(path):
     plain = webtest.TestApp(plain_app)
     expected, got = patched.get(path, status="*"), plain.get(path, status="*")
     assert (got.status, got.json) == (expected.status, expected.json)
+
+
+def test_views_made_by_pyramid_are_called_below_their_predicate_wrapper():
+    """What ``setup_multiviews`` relies on to check a view's predicates once."""
+    from cliquet._multiview import _below_predicate_wrapper
+
+    app = make_wsgi_app(dict(MEMORY_SETTINGS), scan="tests.testapp.resources")
+    views = [view for multiview in _multiviews(app) for _, view, _ in multiview.views
+             if getattr(view, "__predicates__", None)]
+    assert views and all(_below_predicate_wrapper(view) is not None for view in views)
+
+
+_AUTH = {"Authorization": "Basic dXNlcjpwYXNz"}
+_REQUESTS = [
+    (method, path, headers, body)
+    for path in ("/v1/todos", "/v1/todos/not-there")
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+    for headers in ({}, {"Accept": "text/html"}, {"Accept": "text/html, application/json;q=0.5"},
+                    {"Content-Type": "text/plain"}, {"Content-Type": "application/json"},
+                    {"Origin": "http://x", "Access-Control-Request-Method": "GET"})
+    for body in (None, b'{"data": {"title": "a"}}')
+]
+
+
+def _answers(app) -> list:
+    answers = []
+    for method, path, headers, body in _REQUESTS:
+        response = app.request(path, method=method, headers={**_AUTH, **headers},
+                               body=body or b"", expect_errors=True)
+        body_json = response.json if response.body and \
+            response.content_type == "application/json" else None
+        if isinstance(body_json, dict) and isinstance(body_json.get("data"), (dict, list)):
+            body_json["data"] = len(body_json["data"])  # ids and timestamps differ
+        answers.append((method, path, headers, body, response.status,
+                        sorted(response.headers.keys()), body_json))
+    return answers
+
+
+def test_the_multiview_step_chooses_the_views_pyramid_chooses():
+    """Requests of every method, Accept and Content-Type, in turn on one app
+    (the multi-views remember the views of each method and Accept header)."""
+    default = _defaults.DEFAULT_SETTINGS["initialization_sequence"]
+    patched, plain = (
+        webtest.TestApp(make_wsgi_app(dict(MEMORY_SETTINGS, initialization_sequence=sequence),
+                                      scan="tests.testapp.resources"))
+        for sequence in (default, SEQUENCE_3_1))
+    expected = _answers(plain)
+    assert len({answer[4] for answer in expected}) >= 6  # 200, 201, 404, 405, 406, 415...
+    assert _answers(patched) == expected
