@@ -9,6 +9,9 @@ PostgreSQL + Redis), seeds 10,000 mushrooms by batch, then measures:
   (e) PATCH with If-Match, 4 connections      (f) batches of 25 creates, 4 connections
   (g) _since returning 100 changed records    floor: a bare Pyramid view, same server
 
+and (b) over the floor measured in alternating bursts, the ratio the
+performance targets are written in (``(b) / floor, alternating``).
+
 For each: requests/s, p50/p99 latency, errors by status and server CPU
 milliseconds per request (the CPU of the PostgreSQL backends serving it
 apart). Prints a table and writes JSON (``--json``). A single server process
@@ -293,6 +296,7 @@ def scenarios(server, ids, pg, quick):
     record = f"/v1/mushrooms/{ids[0]}"
     results.append(measure("(b) GET one record", server, 4, n(500),
                            lambda c, w, i: c.request("GET", record)[0], pg=pg))
+    results.append(floor_ratio(server, record, quick))
 
     page = "/v1/mushrooms?name=mushroom-7&min_size=10&_sort=-size&_limit=100"
     results.append(measure("(c) filtered sorted page", server, 4, n(50),
@@ -369,8 +373,8 @@ def follow_pages(server, pg):
     }
 
 
-def floor(quick):
-    """A bare Pyramid view on the same server settings."""
+def floor_server() -> "Server":
+    """A bare Pyramid view on the same server settings (``/v1/__lbheartbeat__``)."""
     port = free_port()
     code = ("from pyramid.config import Configurator\n"
             "from waitress import serve\n"
@@ -379,12 +383,56 @@ def floor(quick):
             "c.add_route('x', '/v1/__lbheartbeat__')\n"
             "c.add_view(view, route_name='x', renderer='json')\n"
             f"serve(c.make_wsgi_app(), host='127.0.0.1', port={port}, threads=4, _quiet=True)\n")
-    server = Server([sys.executable, "-c", code], port)
+    return Server([sys.executable, "-c", code], port)
+
+
+def floor(quick):
+    """A bare Pyramid view on the same server settings."""
+    server = floor_server()
     try:
         return measure("floor: bare Pyramid view", server, 4, 100 if quick else 500,
                        lambda c, w, i: c.request("GET", "/v1/__lbheartbeat__")[0])
     finally:
         server.stop()
+
+
+def floor_ratio(server, path, quick, rounds=8):
+    """CPU per request of ``GET path`` over the floor's, measured in alternation.
+
+    The CPU a request costs drifts during a run (other guests of a virtual
+    machine, frequency): bursts of the two servers alternate, so that both
+    see the same conditions, and the ratio of their totals is reported with
+    the median of the rounds' ratios.
+    """
+    bare = floor_server()
+    per_burst = 50 if quick else 150
+    totals = {"app": [0.0, 0], "floor": [0.0, 0]}
+    ratios = []
+    try:
+        for _ in range(rounds):
+            costs = {}
+            for name, target, target_path in (("floor", bare, "/v1/__lbheartbeat__"),
+                                              ("app", server, path)):
+                result = measure(name, target, 4, per_burst,
+                                 lambda c, w, i, p=target_path: c.request("GET", p)[0])
+                cpu = result["server_cpu_ms_per_request"] * result["requests"]
+                totals[name][0] += cpu
+                totals[name][1] += result["requests"]
+                costs[name] = result["server_cpu_ms_per_request"]
+            if costs["floor"]:
+                ratios.append(costs["app"] / costs["floor"])
+    finally:
+        bare.stop()
+    app_ms = totals["app"][0] / totals["app"][1]
+    floor_ms = totals["floor"][0] / totals["floor"][1]
+    ratios.sort()
+    return {
+        "scenario": "(b) / floor, alternating",
+        "app_cpu_ms_per_request": round(app_ms, 3),
+        "floor_cpu_ms_per_request": round(floor_ms, 3),
+        "ratio": round(app_ms / floor_ms, 2),
+        "median_round_ratio": round(ratios[len(ratios) // 2], 2) if ratios else None,
+    }
 
 
 def print_scale_out(results, workers):
@@ -487,6 +535,11 @@ def print_table(title, results):
     print(header)
     print("-" * len(header))
     for r in results:
+        if "ratio" in r:
+            print(f"{r['scenario']:38} {r['ratio']}x the floor "
+                  f"({r['app_cpu_ms_per_request']} ms / {r['floor_cpu_ms_per_request']} ms; "
+                  f"median of rounds {r['median_round_ratio']}x)")
+            continue
         if "requests" not in r:
             print(f"{r['scenario']:38} {r}")
             continue
