@@ -5,13 +5,24 @@ pyramid_tm's, the application's) to every request: properties by creating a
 new class, methods by binding each to the request (a reference cycle, freed
 only by the garbage collector). Once the application is created, they are
 moved into one request class, so a request costs neither.
+
+The router also drops, once a request is finished, the two references that
+would otherwise tie it in cycles until the garbage collector runs (as Pyramid
+itself does for ``request.context``): Cornice's ``request.cornice_args`` (which
+holds the resource, which holds the request) and WebOb's parsed querystring
+(which holds the environ that holds it). Without cycles, a request and what it
+built are freed as soon as it is answered, and the collector seldom runs.
 """
 from pyramid.events import ApplicationCreated
 from pyramid.interfaces import IRequestFactory
 
+#: Where WebOb keeps ``request.GET`` in the environ (it points back to the environ).
+_PARSED_QUERYSTRING = "webob._parsed_query_vars"
+
 
 def _build_request_class(event) -> None:
     router = event.app
+    _release_requests_when_finished(router)
     extensions = router.request_extensions
     base = router.request_factory
     if extensions is None or not isinstance(base, type) or \
@@ -25,12 +36,30 @@ def _build_request_class(event) -> None:
     router.registry.registerUtility(request_class, IRequestFactory)
 
 
+def _release_requests_when_finished(router) -> None:
+    finish_request = router.finish_request
+
+    def finish_and_release(request) -> None:
+        finish_request(request)  # the finished callbacks first: they may read anything
+        request.__dict__.pop("cornice_args", None)
+        request.environ.pop(_PARSED_QUERYSTRING, None)
+        # The traceback of an error holds the frames that hold the error (often the response).
+        request.__dict__.pop("exc_info", None)
+        exception = request.__dict__.get("exception")
+        if exception is not None:
+            exception.__traceback__ = None
+
+    router.finish_request = finish_and_release
+
+
 def setup_request_class(config) -> None:
     """Step ``cliquet.initialization.setup_request_class``: one request class, built once.
 
     Once the application is created, the router's request extensions
     (``Router.request_extensions.descriptors`` and ``.methods``) move into a subclass of its
-    request factory, registered as ``IRequestFactory``. Dropping the step from
-    ``initialization_sequence`` keeps Pyramid's class per request (same requests).
+    request factory, registered as ``IRequestFactory``, and the router's
+    ``finish_request`` also drops the references that would keep a finished
+    request in reference cycles. Dropping the step from ``initialization_sequence``
+    keeps Pyramid's class per request (same requests).
     """
     config.add_subscriber(_build_request_class, ApplicationCreated)

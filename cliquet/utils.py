@@ -171,6 +171,10 @@ def random_bytes_hex(bytes_length: int) -> str:
 
 _TRUE_VALUES = ("true", "yes", "on")
 _FALSE_VALUES = ("false", "no", "off")
+# A decimal integer that int() and literal_eval() read alike (no sign "+", no "_").
+_PLAIN_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
+# Starts with an ASCII letter, no quote: literal_eval() accepts none but ``None``.
+_PLAIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
 
 def native_value(value: Any) -> Any:
@@ -188,6 +192,11 @@ def native_value(value: Any) -> Any:
         return True
     if lowered in _FALSE_VALUES:
         return False
+    # Shortcuts for the usual querystring values, same results as literal_eval's.
+    if _PLAIN_INTEGER.fullmatch(value):
+        return int(value)
+    if _PLAIN_WORD.fullmatch(value) and value != "None":
+        return value
     try:
         return ast.literal_eval(value)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
@@ -423,6 +432,9 @@ def _render_error(subrequest: Any, exc: BaseException) -> Any:
         raise exc from None
     if response.status_code >= 500:
         raise exc
+    # Rendered: its traceback, whose frames hold the error, is of no more use.
+    exc.__traceback__ = None
+    vars(subrequest).pop("exc_info", None)
     return response
 
 

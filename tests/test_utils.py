@@ -1,7 +1,10 @@
 """Helpers of cliquet.utils that applications written for Cliquet 3.1 use."""
+import ast
 import warnings
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cliquet import utils
 
@@ -46,3 +49,35 @@ def test_accepts_keyword_reads_signatures_of_functions_and_methods():
     assert accepts_keyword(Backend31().get_all, "auth")
     assert accepts_keyword(Lenient().get_all, "count")
     assert not accepts_keyword(len, "count")
+
+
+def _literal_or_string(value: str):
+    """What ``native_value`` answers for a string that is no boolean word."""
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return value
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("10", 10), ("-0", 0), ("010", "010"), ("+3", 3), ("1_000", 1000), ("1.5", 1.5),
+    ("mushroom-7", "mushroom-7"), ("None", None), ("None ", None), ("None-1", "None-1"),
+    ("b'x'", b"x"), ("[1, 2]", [1, 2]), ("abc", "abc"), ("", ""), ("TRUE", True), ("Off", False),
+])
+def test_native_value_reads_querystring_values_like_python_literals(value, expected):
+    result = utils.native_value(value)
+    assert result == expected and type(result) is type(expected)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(st.one_of(
+    st.from_regex(r"-?[0-9_]{0,20}", fullmatch=True),
+    st.from_regex(r"[A-Za-z+\-. ][A-Za-z0-9_.\-+ #'\"]{0,12}", fullmatch=True),
+    st.text(max_size=12),
+))
+def test_native_value_shortcuts_answer_what_literal_eval_answers(value):
+    if value.lower() in ("true", "yes", "on", "false", "no", "off"):
+        return
+    expected = _literal_or_string(value)
+    result = utils.native_value(value)
+    assert result == expected and type(result) is type(expected)
