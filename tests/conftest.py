@@ -13,6 +13,16 @@ from cliquet.storage.postgresql.client import close_clients  # noqa: E402
 from tests import support  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cliquet_logging():
+    """Every test logs through Cliquet's logging, whichever test ran before it on
+    its worker: structlog's own default renders tracebacks with ``rich`` when it
+    is installed, which takes seconds for a traceback through redis-py."""
+    from cliquet.logs import ClassicLogRenderer, configure
+
+    configure(ClassicLogRenderer())
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch):
     """Settings read from the environment: keep tests deterministic."""

@@ -138,9 +138,10 @@ RECORDS = f"SELECT id, last_modified, data, TRUE AS live FROM records WHERE {BAS
 
 # A page and its total. Without filters the total is counted apart, from the
 # primary key index alone; with filters the matching rows are read once for
-# both (a window count over them, before the pagination rules).
+# both (a window count over them, before the pagination rules). The data comes
+# as text (what the driver would decode row by row), decoded at once.
 PAGE = """
-SELECT id, last_modified, data,
+SELECT id, last_modified, data::text,
        (SELECT COUNT(*) FROM records WHERE {base}) AS total
   FROM ({source}) AS r
  WHERE TRUE{rules}
@@ -149,7 +150,7 @@ SELECT id, last_modified, data,
 """
 
 FILTERED_PAGE = """
-SELECT id, last_modified, data, total
+SELECT id, last_modified, data::text, total
   FROM (SELECT id, last_modified, data, COUNT(*) FILTER (WHERE live) OVER () AS total
           FROM ({source}) AS r
          WHERE TRUE{filters}) AS m
@@ -160,7 +161,7 @@ SELECT id, last_modified, data, total
 
 # A page alone (its total known otherwise): only the rows the order reaches.
 PAGE_WITHOUT_TOTAL = """
-SELECT id, last_modified, data, NULL AS total
+SELECT id, last_modified, data::text, NULL AS total
   FROM ({source}) AS r
  WHERE TRUE{filters}{rules}
  ORDER BY {order}
