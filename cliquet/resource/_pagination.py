@@ -6,8 +6,9 @@ Pure functions, testable without a request.
 """
 import binascii
 import hashlib
+import re
 from typing import Any, NamedTuple
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from cliquet.resource._querystring import InvalidParameter, is_integer, is_json_value
 from cliquet.storage import Filter
@@ -108,7 +109,7 @@ def count_scope(user_id: str | None, params) -> str:
     """What a listing's total depends on besides its collection: the user and the
     querystring (``_token`` and ``_limit`` aside), in any order. A short digest."""
     items = sorted((k, v) for k, v in params if k not in ("_token", "_limit"))
-    text = f"{user_id or ''}\n{urlencode(items)}"
+    text = f"{user_id or ''}\n{_urlencode(items)}"
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
@@ -124,4 +125,16 @@ def next_page_url(base_url: str, params, limit: int, token: str) -> str:
     """``base_url`` with every current parameter, ``_limit`` and ``_token`` replaced."""
     items = [(k, v) for k, v in params if k not in ("_limit", "_token")]
     items += [("_limit", str(limit)), ("_token", token)]
-    return f"{base_url}?{urlencode(items)}"
+    return f"{base_url}?{_urlencode(items)}"
+
+
+# What ``quote_plus`` leaves as it is, whatever the text.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _urlencode(items: list) -> str:
+    """``urllib.parse.urlencode(items)`` of text pairs, without quoting what needs none."""
+    def quoted(text: str) -> str:
+        return text if _UNRESERVED.fullmatch(text) else quote_plus(text)
+
+    return "&".join([f"{quoted(k)}={quoted(v)}" for k, v in items])

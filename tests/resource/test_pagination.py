@@ -1,9 +1,11 @@
 """Pure helpers of keyset pagination (PROTOCOL §2.10)."""
 import base64
 import json
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cliquet.resource import _pagination
 from cliquet.resource._querystring import InvalidParameter
@@ -78,3 +80,12 @@ def test_next_page_url_keeps_every_parameter_and_replaces_limit_and_token():
         "https", "api.example.com", "/v1/notes")
     assert parse_qsl(parsed.query) == [("title", "a b"), ("_sort", "-rank"),
                                        ("in_rank", "1,2"), ("_limit", "10"), ("_token", "t/+=")]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.tuples(st.text(max_size=8), st.text(max_size=8)), max_size=4),
+       st.text(max_size=12))
+def test_next_page_url_encodes_the_parameters_as_urlencode_does(params, token):
+    url = _pagination.next_page_url("http://x/v1/notes", params, 10, token)
+    items = [(k, v) for k, v in params if k not in ("_limit", "_token")]
+    assert url == "http://x/v1/notes?" + urlencode([*items, ("_limit", "10"), ("_token", token)])
