@@ -11,6 +11,8 @@ from importlib.metadata import version
 
 import pytest
 import webtest
+
+import cliquet
 from pyramid.config import views as pyramid_views
 from pyramid.interfaces import IMultiView, IRequestFactory
 from pyramid.request import Request
@@ -170,3 +172,58 @@ def test_finished_requests_are_freed_without_the_garbage_collector():
         for sequence in (default, SEQUENCE_3_1))
     assert without_step > 0  # Cornice's, WebOb's and the errors' cycles
     assert with_step == 0
+
+
+def test_the_registry_notifies_the_subscribers_pyramid_would():
+    """Single and multiple events, subscriber predicates, events nobody listens to."""
+    from pyramid.config import Configurator
+    from pyramid.events import NewRequest
+    from zope.interface import Interface, implementer
+
+    class IFirst(Interface):
+        pass
+
+    class ISecond(Interface):
+        pass
+
+    @implementer(IFirst)
+    class First:
+        pass
+
+    @implementer(ISecond)
+    class Second:
+        pass
+
+    class MethodIs:
+        def __init__(self, value, config):
+            self.value = value
+
+        def text(self):
+            return f"method_is = {self.value}"
+
+        phash = text
+
+        def __call__(self, event):
+            return event.request.method == self.value
+
+    def calls_of(sequence):
+        config = Configurator(settings=dict(MEMORY_SETTINGS, initialization_sequence=sequence))
+        cliquet.initialize(config, "1.0", "testapp")
+        calls = []
+        config.add_subscriber_predicate("method_is", MethodIs)
+        config.add_subscriber(lambda e: calls.append("first"), IFirst)
+        config.add_subscriber(lambda a, b: calls.append(("pair", type(a), type(b))),
+                              [IFirst, ISecond])
+        config.add_subscriber(lambda e: calls.append(("request", e.request.path)), NewRequest,
+                              method_is="POST")
+        app = config.make_wsgi_app()
+        for notification in ((First(),), (Second(),), (First(), Second())):
+            app.registry.notify(*notification)
+        webtest.TestApp(app).get("/v1/", status="*")
+        webtest.TestApp(app).post("/v1/", status="*")
+        return app.registry, calls
+
+    patched, with_step = calls_of(_defaults.DEFAULT_SETTINGS["initialization_sequence"])
+    plain, without_step = calls_of(SEQUENCE_3_1)
+    assert "notify" in vars(patched) and "notify" not in vars(plain)
+    assert with_step == without_step == ["first", ("pair", First, Second), ("request", "/v1/")]
