@@ -82,15 +82,39 @@ def process_tree(pid: int) -> list:
 
 
 def cpu_seconds(pids) -> float:
-    total = 0
-    for pid in pids:
+    """CPU time of ``pids`` (all their threads), to the nanosecond where the
+    scheduler tells it (``/proc/<pid>/task/<tid>/sched``), else in clock ticks
+    (10 ms: a burst of 800 requests of 0.5 ms is then measured to 2.5 %)."""
+    return sum(_cpu_seconds(pid) for pid in pids)
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    total = 0.0
+    for tid in threads:
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime + stime
+            with open(f"/proc/{pid}/task/{tid}/sched") as f:
+                for line in f:
+                    if line.startswith("se.sum_exec_runtime"):
+                        total += float(line.split(":")[1]) / 1000  # milliseconds
+                        break
+                else:
+                    return _cpu_ticks(pid)
         except OSError:
             continue
-    return total / CLOCK_TICKS
+    return total
+
+
+def _cpu_ticks(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
 def postgres_pids() -> list:
