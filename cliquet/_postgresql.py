@@ -90,6 +90,12 @@ class PostgreSQLClient:
         request_connection = None
         try:
             if self.transactional and not force_commit:
+                if readonly:
+                    reading = _transaction.request_resource(
+                        self, functools.partial(_ReadingConnection, self))
+                    if reading is not None:
+                        yield reading.connection
+                        return
                 request_connection = _RequestConnection.of_current_transaction(self)
             if request_connection is not None:
                 yield request_connection.for_statements(readonly)
@@ -232,10 +238,30 @@ def _pyformat(sql: str) -> str:
 _PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")
 
 
+class _ReadingConnection:
+    """The connection of a request that has only read so far, without a transaction.
+
+    Checked out of the pool, in autocommit mode, at the request's first read
+    (see :func:`cliquet._transaction.request_resource`); given back when the
+    request ends, unless its first write makes it the connection of the
+    request's transaction (:class:`_RequestConnection` takes it over).
+    """
+
+    __slots__ = ("connection",)
+
+    def __init__(self, client: PostgreSQLClient):
+        self.connection = client.session_factory()
+        _set_autocommit(self.connection.dbapi_connection, True)
+
+    def release(self) -> None:
+        self.connection.close()
+
+
 class _RequestConnection:
     """The connection of one zope ``transaction``, joined to it as a data manager.
 
-    It is checked out of the pool at the transaction's first statement and
+    It is the connection the request read with so far (:class:`_ReadingConnection`),
+    or else checked out of the pool at the transaction's first statement, and
     returned when the transaction ends. Until the first write the connection
     is in autocommit mode: under READ COMMITTED each statement sees what was
     committed when it started, in a transaction or not, so reads save the
@@ -249,7 +275,9 @@ class _RequestConnection:
         self.client = client
         self.transaction = transaction
         self.transaction_manager = None  # not needed for a one-phase resource
-        self._connection = client.session_factory()
+        reading = _transaction.take_request_resource(client)
+        self._connection = reading.connection if reading is not None else \
+            client.session_factory()
         self._dbapi_connection = self._connection.dbapi_connection
         _set_autocommit(self._dbapi_connection, True)
         self._writing = False

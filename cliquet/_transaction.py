@@ -58,6 +58,9 @@ _log = logging.getLogger(__name__)
 
 _active: contextvars.ContextVar["UndoLog | None"] = contextvars.ContextVar(
     "cliquet_undo_log", default=None)
+# Resources of the request the lazy tween runs, before its transaction begins.
+_request_resources: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "cliquet_request_resources", default=None)
 # (transaction manager, transaction) that a log joins at the first write.
 _armed: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
     "cliquet_undo_armed", default=None)
@@ -99,6 +102,43 @@ def data_manager(key, factory: Callable):
         current.join(manager)
         current.set_data(key, manager)
         return manager
+
+
+def request_resource(key, factory: Callable):
+    """The resource of ``key`` for the rest of the current request, no transaction begun.
+
+    ``factory()`` builds it at the first call; it is released (its
+    ``release()``) when the request ends, unless a data manager of the
+    request's transaction takes it over first (:func:`take_request_resource`).
+    ``None`` outside a request whose transaction :func:`lazy_tm_tween_factory`
+    manages, and once that transaction began: resources then join it (see
+    :func:`data_manager`). PostgreSQL connections reading before any write use
+    it: a request that only reads costs no transaction at all.
+    """
+    resources = _request_resources.get()
+    if resources is None or _current_transaction(zope_transaction.manager) is not None:
+        return None
+    try:
+        return resources[key]
+    except KeyError:
+        resource = resources[key] = factory()
+        return resource
+
+
+def take_request_resource(key):
+    """The resource of ``key`` of the current request (see :func:`request_resource`),
+    no longer released when the request ends: the caller owns it. ``None`` if none."""
+    resources = _request_resources.get()
+    return resources.pop(key, None) if resources else None
+
+
+def _release_request_resources(resources: dict) -> None:
+    for resource in resources.values():
+        try:
+            resource.release()
+        except Exception:  # the others are released all the same
+            _log.exception("Could not release %r", resource)
+    resources.clear()
 
 
 def joined(key) -> bool:
@@ -161,10 +201,19 @@ def lazy_tm_tween_factory(handler, registry):
                 disarm()
 
     def _lazy_transaction(request, manager):
-        environ = request.environ
         leftover = _current_transaction(manager)
         if leftover is not None:
             leftover.abort()  # as ``begin()`` does: left open outside a request
+        resources: dict = {}
+        scope = _request_resources.set(resources)
+        try:
+            return _run_in_lazy_transaction(request, manager)
+        finally:
+            _request_resources.reset(scope)
+            _release_request_resources(resources)
+
+    def _run_in_lazy_transaction(request, manager):
+        environ = request.environ
         environ["tm.active"] = True
         environ["tm.manager"] = manager
         try:

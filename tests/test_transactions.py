@@ -341,3 +341,72 @@ class _RecordingDataManager:
 
     def sortKey(self):
         return "test"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+class TestPostgreSQLReads:
+    """A request that only reads PostgreSQL begins no transaction; one that reads,
+    then writes, writes on the connection it read with (§8.6)."""
+
+    HEADERS = {"Authorization": "Basic dXNlcjpwYXNz"}
+
+    @pytest.fixture
+    def counted(self, make_backend_app):
+        from sqlalchemy import event
+
+        app = make_backend_app(scan="tests.testapp.resources")
+        registry = app.app.registry
+        with transaction.manager:
+            for backend in (registry.storage, registry.permission, registry.cache):
+                backend.initialize_schema()
+        record = app.post_json("/v1/todos", {"data": {"title": "a"}},
+                               headers=self.HEADERS).json["data"]
+        engine = registry.storage.client.engine
+        counts = {"checkouts": 0, "transactions": 0}
+
+        def on_checkout(*args):
+            counts["checkouts"] += 1
+
+        class Synchronizer:  # told when a transaction ends (implicit ones begin untold)
+            def newTransaction(self, txn):
+                pass
+
+            def beforeCompletion(self, txn):
+                pass
+
+            def afterCompletion(self, txn):
+                counts["transactions"] += 1
+
+        synchronizer = Synchronizer()
+        event.listen(engine.pool, "checkout", on_checkout)
+        transaction.manager.registerSynch(synchronizer)
+        yield app, engine, counts, record
+        transaction.manager.unregisterSynch(synchronizer)
+        event.remove(engine.pool, "checkout", on_checkout)
+
+    @pytest.mark.parametrize("path", ["/v1/todos", "/v1/todos?title=a&_sort=-title&_limit=1",
+                                      "/v1/todos/{id}", "/v1/todos/1e0c4a3e-6a6b-4b0e-9e0a-2f1c1b0c9d8e"])
+    def test_reads_begin_no_transaction_and_give_their_connection_back(self, counted, path):
+        app, engine, counts, record = counted
+        app.get(path.format(id=record["id"]), headers=self.HEADERS, status="*")
+        assert counts == {"checkouts": 1, "transactions": 0}
+        assert engine.pool.checkedout() == 0
+
+    def test_a_batch_of_reads_uses_one_connection(self, counted):
+        app, engine, counts, record = counted
+        requests = [{"path": "/todos"}, {"path": f"/todos/{record['id']}"}, {"path": "/todos/x"}]
+        app.post_json("/v1/batch", {"requests": requests}, headers=self.HEADERS)
+        assert counts == {"checkouts": 1, "transactions": 0}
+        assert engine.pool.checkedout() == 0
+
+    def test_writes_after_reads_use_the_connection_read_with(self, counted):
+        app, engine, counts, record = counted
+        requests = [{"path": "/todos"},
+                    {"method": "POST", "path": "/todos", "body": {"data": {"title": "b"}}},
+                    {"path": "/todos"}]
+        responses = app.post_json("/v1/batch", {"requests": requests},
+                                  headers=self.HEADERS).json["responses"]
+        assert [len(r["body"]["data"]) for r in (responses[0], responses[2])] == [1, 2]
+        assert counts == {"checkouts": 1, "transactions": 1}
+        assert engine.pool.checkedout() == 0
+        assert len(app.get("/v1/todos", headers=self.HEADERS).json["data"]) == 2
