@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import re
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -144,7 +145,7 @@ def merge_request_context(logger: Any, name: str, event_dict: Any) -> Any:
     return event_dict
 
 
-_SECRET_MARKERS = ("password", "passwd", "secret", "token", "auth", "signature", "key")
+_SECRET_MARKERS = re.compile("password|passwd|secret|token|auth|signature|key")
 _PUBLIC_PARAMETERS = {"_token"}  # the pagination token is not a credential
 
 
@@ -153,7 +154,7 @@ def redact_querystring(params: Any) -> dict:
     redacted = {}
     for name, value in params.items():
         lowered = name.lower()
-        if lowered not in _PUBLIC_PARAMETERS and any(m in lowered for m in _SECRET_MARKERS):
+        if lowered not in _PUBLIC_PARAMETERS and _SECRET_MARKERS.search(lowered):
             value = "***"
         redacted[name] = value
     return redacted

@@ -293,6 +293,15 @@ def _deep_update(target: dict, extra: dict) -> None:
 _URI_PREFIX = re.compile(r"^/v\d+")
 
 
+def set_headers(response: Any, headers: dict[str, str]) -> None:
+    """Set ``headers`` on ``response`` in one pass over its header list: what
+    ``response.headers[name] = value`` does for each, which is one pass each."""
+    names = {name.lower() for name in headers}
+    headerlist = response.headerlist
+    headerlist[:] = [item for item in headerlist if item[0].lower() not in names]
+    headerlist.extend(headers.items())
+
+
 def strip_uri_prefix(path: str) -> str:
     """Remove a leading ``/v<digits>`` from ``path``."""
     return _URI_PREFIX.sub("", path, count=1)

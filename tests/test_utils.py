@@ -81,3 +81,17 @@ def test_native_value_shortcuts_answer_what_literal_eval_answers(value):
     expected = _literal_or_string(value)
     result = utils.native_value(value)
     assert result == expected and type(result) is type(expected)
+
+
+def test_set_headers_replaces_each_name_as_setting_them_one_by_one_does():
+    from pyramid.response import Response
+
+    one_pass, one_by_one = Response(), Response()
+    for response in (one_pass, one_by_one):
+        response.headerlist.extend([("etag", '"1"'), ("X-Kept", "a"), ("ETag", '"2"')])
+    new = {"ETag": '"3"', "Total-Records": "10", "content-type": "application/json"}
+    utils.set_headers(one_pass, new)
+    for name, value in new.items():
+        one_by_one.headers[name] = value
+    assert one_pass.headerlist == one_by_one.headerlist
+    assert one_pass.headers["etag"] == '"3"' and one_pass.headers["X-Kept"] == "a"

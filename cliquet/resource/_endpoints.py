@@ -18,7 +18,7 @@ from cliquet.logs import bind_request_context
 from cliquet.resource import _pagination, _querystring
 from cliquet.storage import Filter
 from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
-from cliquet.utils import COMPARISON, accepts_keyword
+from cliquet.utils import COMPARISON, accepts_keyword, set_headers
 
 
 class EndpointsMixin:
@@ -54,14 +54,15 @@ class EndpointsMixin:
             total_records = known_total
 
         offset += len(records)
+        headers = {}
         if _pagination.has_next_page(limit, len(records), offset, total_records):
             if scope is not None:
                 self._page_count = _pagination.Count(total_records, self.timestamp, scope)
-            response.headers["Next-Page"] = self._next_page_url(sorting, limit, records[-1],
-                                                                offset)
+            headers["Next-Page"] = self._next_page_url(sorting, limit, records[-1], offset)
         if partial_fields:
             records = [self._project(record, partial_fields) for record in records]
-        response.headers["Total-Records"] = str(total_records)
+        headers["Total-Records"] = str(total_records)
+        set_headers(response, headers)
         bind_request_context(nb_records=len(records), limit=limit)
         return self.postprocess(records)
 

@@ -15,6 +15,7 @@ from pyramid import httpexceptions
 from cliquet._validation import MAX_TIMESTAMP
 from cliquet.errors import ERRORS, http_error
 from cliquet.resource._querystring import InvalidParameter
+from cliquet.utils import set_headers
 
 __all__ = [
     "ANY", "etag", "last_modified", "not_modified", "parse_if_match",
@@ -108,9 +109,7 @@ def _http_date(seconds: int) -> str:
 
 def set_timestamp_headers(response, timestamp: int) -> None:
     """Set ``ETag`` and ``Last-Modified`` of ``response``."""
-    headers = response.headers
-    headers["ETag"] = etag(timestamp)
-    headers["Last-Modified"] = last_modified(timestamp)
+    set_headers(response, {"ETag": etag(timestamp), "Last-Modified": last_modified(timestamp)})
 
 
 def not_modified_response(timestamp: int):
