@@ -366,15 +366,16 @@ def follow_pages(server, pg):
     """(d) Walk every page by 100; report CPU per page at the start and the end."""
     client = Client(server.port)
     url = "/v1/mushrooms?_limit=100&_sort=-last_modified"
-    per_page, latencies, statuses = [], [], {}
+    per_page, pg_per_page, latencies, statuses = [], [], [], {}
     pg_pids = postgres_pids() if pg else []
     cpu_total, pg_total = server.cpu(), cpu_seconds(pg_pids)
     while url:
-        cpu_before = server.cpu()
+        cpu_before, pg_before = server.cpu(), cpu_seconds(pg_pids)
         started = time.perf_counter()
         status, headers, _ = client.request("GET", url)
         latencies.append(time.perf_counter() - started)
         per_page.append(server.cpu() - cpu_before)
+        pg_per_page.append(cpu_seconds(pg_pids) - pg_before)
         statuses[status] = statuses.get(status, 0) + 1
         next_page = headers.get("Next-Page")
         url = urllib.parse.urlsplit(next_page)._replace(scheme="", netloc="").geturl() \
@@ -394,6 +395,8 @@ def follow_pages(server, pg):
             round((cpu_seconds(pg_pids) - pg_total) * 1000 / count, 3) if pg else None),
         "first_pages_cpu_ms": round(sum(per_page[:window]) * 1000 / window, 3),
         "last_pages_cpu_ms": round(sum(per_page[-window:]) * 1000 / window, 3),
+        "first_pages_pg_ms": round(sum(pg_per_page[:window]) * 1000 / window, 3) if pg else None,
+        "last_pages_pg_ms": round(sum(pg_per_page[-window:]) * 1000 / window, 3) if pg else None,
         "records_per_request": 100,
     }
 
@@ -572,7 +575,11 @@ def print_table(title, results):
         extra = ""
         if "first_pages_cpu_ms" in r:
             extra = (f"  (CPU/page first {r['first_pages_cpu_ms']} ms,"
-                     f" last {r['last_pages_cpu_ms']} ms)")
+                     f" last {r['last_pages_cpu_ms']} ms")
+            if r.get("first_pages_pg_ms") is not None:
+                extra += (f"; PG first {r['first_pages_pg_ms']} ms,"
+                          f" last {r['last_pages_pg_ms']} ms")
+            extra += ")"
         print(f"{r['scenario']:38} {r['requests_per_s']:>9} {r['p50_ms']:>8} {r['p99_ms']:>8} "
               f"{r['server_cpu_ms_per_request']:>8} {'' if pg is None else pg:>7}  "
               f"{r['errors'] or '-'}{extra}")
