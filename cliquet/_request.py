@@ -6,12 +6,13 @@ new class, methods by binding each to the request (a reference cycle, freed
 only by the garbage collector). Once the application is created, they are
 moved into one request class, so a request costs neither.
 
-The router also drops, once a request is finished, the two references that
-would otherwise tie it in cycles until the garbage collector runs (as Pyramid
-itself does for ``request.context``): Cornice's ``request.cornice_args`` (which
-holds the resource, which holds the request) and WebOb's parsed querystring
-(which holds the environ that holds it). Without cycles, a request and what it
-built are freed as soon as it is answered, and the collector seldom runs.
+The router also drops, once a request is finished, the references that would
+otherwise tie it in cycles until the garbage collector runs (as Pyramid itself
+does for ``request.context``): Cornice's ``request.cornice_args`` (which holds
+the resource, which holds the request), WebOb's parsed querystring (which holds
+the environ that holds it) and the traceback of a rendered error (whose frames
+hold the error, often the response itself). Without cycles, a request and what
+it built are freed as soon as it is answered, and the collector seldom runs.
 
 Last, the registry's ``notify`` (six events per request, half of them with no
 subscriber) asks zope's subscription lookup for the subscribers and calls
