@@ -35,6 +35,27 @@ class CorsService(cornice.Service):
         """Preflight cache duration: the class-wide ``cors_max_age_seconds`` setting."""
         return type(self).cors_max_age
 
+    def cors_supported_headers_for(self, method=None):
+        """Cornice's answer (a new set), looked up once per method: Cornice
+        scans every definition of the service for it, on every response."""
+        return set(self._cors_answer(super().cors_supported_headers_for, method))
+
+    def cors_support_credentials_for(self, method=None):
+        """Cornice's answer, looked up once per method (as the headers are)."""
+        return self._cors_answer(super().cors_support_credentials_for, method)
+
+    def _cors_answer(self, lookup, method):
+        # Definitions are only ever added, at configuration time: their number
+        # tells whether an answer still holds.
+        key = (lookup.__name__, method, len(self.definitions))
+        answers = self.__dict__.setdefault("_cors_answers", {})
+        try:
+            return answers[key]
+        except KeyError:
+            answer = lookup(method)
+            answers[key] = frozenset(answer) if isinstance(answer, set) else answer
+            return answers[key]
+
 
 def reapply_cors(request, response):
     """Add the CORS headers to a response built outside the normal view flow."""

@@ -72,3 +72,31 @@ def test_unknown_url_echoes_origin_only_for_star_or_exact_origin():
     app = make_app({"cors_origins": ORIGIN})
     response = app.get("/v1/nowhere", headers={"Origin": ORIGIN}, status=404)
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_a_service_answers_cors_lookups_as_cornice_even_after_new_definitions():
+    import cornice
+
+    from cliquet._cors import CorsService
+
+    service = CorsService("s", "/s")
+    service.add_view("GET", lambda request: {}, cors_headers=("X-Get",), cors_credentials=True)
+
+    def answers(lookup_headers, lookup_credentials):
+        return [(lookup_headers(service, method), lookup_credentials(service, method))
+                for method in ("GET", "PUT", None)]
+
+    def ours():
+        return answers(CorsService.cors_supported_headers_for,
+                       CorsService.cors_support_credentials_for)
+
+    def cornices():
+        return answers(cornice.Service.cors_supported_headers_for,
+                       cornice.Service.cors_support_credentials_for)
+
+    assert ours() == cornices()
+    assert "X-Get" in ours()[0][0] and ours()[0][1] is True
+    service.cors_supported_headers_for("GET").add("mutated")  # a new set each time
+    service.add_view("PUT", lambda request: {}, cors_headers=("X-Put",))
+    assert ours() == cornices()
+    assert "X-Put" in ours()[1][0] and ours()[1][1] is False

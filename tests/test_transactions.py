@@ -384,8 +384,10 @@ class TestPostgreSQLReads:
         transaction.manager.unregisterSynch(synchronizer)
         event.remove(engine.pool, "checkout", on_checkout)
 
-    @pytest.mark.parametrize("path", ["/v1/todos", "/v1/todos?title=a&_sort=-title&_limit=1",
-                                      "/v1/todos/{id}", "/v1/todos/1e0c4a3e-6a6b-4b0e-9e0a-2f1c1b0c9d8e"])
+    @pytest.mark.parametrize("path", [
+        "/v1/todos", "/v1/todos?title=a&_sort=-title&_limit=1", "/v1/todos/{id}",
+        "/v1/todos/1e0c4a3e-6a6b-4b0e-9e0a-2f1c1b0c9d8e",  # none has this id
+    ])
     def test_reads_begin_no_transaction_and_give_their_connection_back(self, counted, path):
         app, engine, counts, record = counted
         app.get(path.format(id=record["id"]), headers=self.HEADERS, status="*")
