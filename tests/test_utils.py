@@ -95,3 +95,13 @@ def test_set_headers_replaces_each_name_as_setting_them_one_by_one_does():
         one_by_one.headers[name] = value
     assert one_pass.headerlist == one_by_one.headerlist
     assert one_pass.headers["etag"] == '"3"' and one_pass.headers["X-Kept"] == "a"
+
+
+def test_set_headers_sets_them_on_any_response_with_headers():
+    class Double:
+        def __init__(self):
+            self.headers = {"ETag": '"1"'}
+
+    response = Double()
+    utils.set_headers(response, {"ETag": '"2"', "Total-Records": "3"})
+    assert response.headers == {"ETag": '"2"', "Total-Records": "3"}
