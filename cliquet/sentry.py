@@ -40,9 +40,18 @@ def setup_sentry(config) -> None:
         release=release,
         default_integrations=False,
         auto_enabling_integrations=False,
-        send_default_pii=False,
+        **_no_personal_data(),
     )
     config.registry.sentry_enabled = True
+
+
+def _no_personal_data() -> dict:
+    """The option keeping personal data out of events: ``send_default_pii``
+    before sentry-sdk 3, ``data_collection`` since (which sends it by default)."""
+    major = int(_sentry_sdk().VERSION.split(".")[0])
+    if major < 3:
+        return {"send_default_pii": False}
+    return {"data_collection": {"user_info": False}}
 
 
 def _request_context(request) -> dict:

@@ -73,6 +73,15 @@ def test_server_error_is_reported_once_with_request_context(sentry_server):
     assert "Authorization" not in event["request"]["headers"]
 
 
+def test_personal_data_is_not_collected_whatever_the_sdk_version(sentry_server):
+    make_app(sentry_server)
+    options = sentry_sdk.get_client().options
+    if int(sentry_sdk.VERSION.split(".")[0]) < 3:
+        assert options["send_default_pii"] is False
+    else:  # sentry-sdk 3 collects user data unless told not to
+        assert options["data_collection"]["user_info"] is False
+
+
 def test_client_errors_are_not_reported(sentry_server):
     app = make_app(sentry_server)
     app.get("/v1/nowhere", status=404)
