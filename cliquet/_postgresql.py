@@ -250,11 +250,21 @@ class _ReadingConnection:
     __slots__ = ("connection",)
 
     def __init__(self, client: PostgreSQLClient):
-        self.connection = client.session_factory()
-        _set_autocommit(self.connection.dbapi_connection, True)
+        self.connection = _autocommit_connection(client)
 
     def release(self) -> None:
         self.connection.close()
+
+
+def _autocommit_connection(client: PostgreSQLClient) -> Connection:
+    """A connection of the pool in autocommit mode, given back if it cannot be set."""
+    connection = client.session_factory()
+    try:
+        _set_autocommit(connection.dbapi_connection, True)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 class _RequestConnection:
@@ -277,9 +287,8 @@ class _RequestConnection:
         self.transaction_manager = None  # not needed for a one-phase resource
         reading = _transaction.take_request_resource(client)
         self._connection = reading.connection if reading is not None else \
-            client.session_factory()
+            _autocommit_connection(client)
         self._dbapi_connection = self._connection.dbapi_connection
-        _set_autocommit(self._dbapi_connection, True)
         self._writing = False
         self._ended = False
 

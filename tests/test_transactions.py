@@ -412,3 +412,25 @@ class TestPostgreSQLReads:
         assert counts == {"checkouts": 1, "transactions": 1}
         assert engine.pool.checkedout() == 0
         assert len(app.get("/v1/todos", headers=self.HEADERS).json["data"]) == 2
+
+    def test_a_connection_that_cannot_be_set_up_goes_back_to_the_pool(self, counted):
+        import warnings
+        from unittest import mock
+
+        import psycopg2
+
+        from cliquet import _postgresql
+
+        app, engine, counts, record = counted
+
+        def broken(dbapi_connection, autocommit):
+            raise psycopg2.InterfaceError("connection already closed")
+
+        with warnings.catch_warnings(record=True) as caught, \
+                mock.patch.object(_postgresql, "_set_autocommit", broken):
+            warnings.simplefilter("always")
+            response = app.get("/v1/todos", headers=self.HEADERS, status=503)
+        assert response.json["errno"] == 201
+        assert engine.pool.checkedout() == 0
+        # Given back explicitly, not dropped by the garbage collector.
+        assert not [w for w in caught if "non-checked-in" in str(w.message)]
