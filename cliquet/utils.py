@@ -449,7 +449,7 @@ def _render_error(subrequest: Any, exc: BaseException) -> Any:
         raise exc
     # Rendered: its traceback, whose frames hold the error, is of no more use.
     exc.__traceback__ = None
-    vars(subrequest).pop("exc_info", None)
+    getattr(subrequest, "__dict__", {}).pop("exc_info", None)  # any request-like object
     return response
 
 
