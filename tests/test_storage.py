@@ -822,10 +822,44 @@ class TestPostgreSQLMigrations:
         assert self.documents_tuning() == (-1, None)
         self.storage.create("c", "p", {"a": 2})  # into the pending list
         self.storage.initialize_schema()
-        assert self.version() == [("2",)]
+        assert self.version() == [(str(postgresql.SCHEMA_VERSION),)]
         assert self.documents_tuning() == (1, ["fastupdate=off"])
         assert self.storage.get_all("c", "p", filters=[Filter("a", 1, COMPARISON.EQ)]) == (
             [record], 1)
+
+    def test_upgrades_version_2_to_a_collection_timestamp_in_plpgsql(self):
+        self.storage.initialize_schema()
+        record = self.storage.create("c", "p", {"a": 1})
+        # Version 2 is version 3 with collection_timestamp() in SQL.
+        self.query("""
+            CREATE OR REPLACE FUNCTION collection_timestamp(parent TEXT, collection TEXT)
+            RETURNS BIGINT AS $$
+                SELECT COALESCE(
+                    (NULLIF(current_setting('cliquet.timestamps', TRUE), '')::JSONB
+                        ->> jsonb_build_array(parent, collection)::TEXT)::BIGINT,
+                    (SELECT last_modified FROM timestamps
+                      WHERE parent_id = parent AND collection_id = collection));
+            $$ LANGUAGE SQL STABLE;
+            UPDATE metadata SET value = '2' WHERE name = 'storage_schema_version'""")
+        language = "SELECT lanname FROM pg_proc JOIN pg_language l ON l.oid = prolang" \
+                   " WHERE proname = 'collection_timestamp'"
+        assert self.query(language) == [("sql",)]
+        self.storage.initialize_schema()
+        assert self.version() == [("3",)]
+        assert self.query(language) == [("plpgsql",)]
+        assert self.storage.collection_timestamp("c", "p") == record["last_modified"]
+        assert self.storage.collection_timestamp("other", "p") > 0  # created when missing
+        # Within a transaction that wrote, the value it bumped (not yet in the table).
+        with self.storage.client.connect() as connection:
+            bumped = connection.execute(
+                "SELECT bump_collection_timestamp('p', 'c', NULL); "
+                "SELECT bump_collection_timestamp('p', 'c', NULL)")[0][0]
+            seen = connection.execute("SELECT collection_timestamp('p', 'c')")[0][0]
+            stored = connection.execute(
+                "SELECT last_modified FROM timestamps WHERE parent_id = 'p'"
+                " AND collection_id = 'c'")[0][0]
+            connection.rollback()
+        assert seen == bumped > stored
 
     def test_upgrades_step_by_step_from_every_earlier_version(self, tmp_path):
         self.storage.initialize_schema()
@@ -851,7 +885,8 @@ class TestPostgreSQLMigrations:
             Migrator(self.storage.client, "storage", 0, postgresql._SQL_DIR).migrate()
         (tmp_path / "migrations").mkdir()
         with pytest.raises(MigrationError):
-            Migrator(self.storage.client, "storage", 3, str(tmp_path)).migrate()
+            Migrator(self.storage.client, "storage", postgresql.SCHEMA_VERSION + 1,
+                     str(tmp_path)).migrate()
 
     def test_assumes_the_current_version_when_it_is_not_recorded(self, caplog):
         self.storage.initialize_schema()
@@ -878,8 +913,8 @@ class TestPostgreSQLMigrations:
         self.storage.initialize_schema()
         self.query("DELETE FROM metadata WHERE name = 'storage_schema_version' RETURNING name")
         assert self.storage._get_installed_version() == 1
-        self.storage.initialize_schema()  # runs migration 001 -> 002
-        assert self.version() == [("2",)]
+        self.storage.initialize_schema()  # runs the migrations from 001
+        assert self.version() == [(str(postgresql.SCHEMA_VERSION),)]
 
     def test_a_version_below_1_is_refused_with_an_assertion_error(self, monkeypatch):
         self.storage.initialize_schema()

@@ -30,7 +30,7 @@ from cliquet.storage.postgresql._migrator import Layout, Migrator
 from cliquet._postgresql import PostgreSQLClient, create_from_config
 from cliquet.utils import COMPARISON, json  # noqa: F401  (COMPARISON: a Cliquet 3.1 public name of this module)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_MAX_FETCH_SIZE = DEFAULT_SETTINGS["storage_max_fetch_size"]
 _SQL_DIR = os.path.dirname(__file__)
 # Cliquet 1.6 (version 1, without a version row): records have a ``user_id`` column.
