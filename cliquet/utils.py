@@ -250,6 +250,12 @@ def accepts_keyword(function: Callable[..., Any], name: str) -> bool:
     return _accepts_keyword(getattr(function, "__func__", function), name)
 
 
+def replaced(method: Callable[..., Any], function: Callable[..., Any]) -> bool:
+    """Whether the bound ``method`` is no longer ``function``: overridden by a
+    subclass, or patched on the instance (then calls go through it)."""
+    return getattr(method, "__func__", None) is not function
+
+
 @functools.lru_cache(maxsize=512)
 def _accepts_keyword(function: Callable[..., Any], name: str) -> bool:
     try:

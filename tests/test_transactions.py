@@ -413,6 +413,36 @@ class TestPostgreSQLReads:
         assert engine.pool.checkedout() == 0
         assert len(app.get("/v1/todos", headers=self.HEADERS).json["data"]) == 2
 
+    @pytest.fixture
+    def statements(self, monkeypatch):
+        """Round trips to PostgreSQL (statements run through the client)."""
+        from cliquet import _postgresql
+
+        sent, execute = [], _postgresql.Connection.execute
+
+        def counting(connection, sql, params=None):
+            sent.append(sql)
+            return execute(connection, sql, params)
+
+        monkeypatch.setattr(_postgresql.Connection, "execute", counting)
+        return sent
+
+    def test_a_listing_reads_its_timestamp_with_the_page(self, counted, statements):
+        app, engine, counts, record = counted
+        listing = app.get("/v1/todos", headers=self.HEADERS)
+        empty = app.get("/v1/todos?title=none", headers=self.HEADERS)
+        assert len(statements) == 2  # one per listing
+        assert listing.headers["ETag"] == empty.headers["ETag"] == \
+            f'"{record["last_modified"]}"'
+        # A precondition is checked on the timestamp first (a 304 reads no page).
+        statements.clear()
+        app.get("/v1/todos", headers={**self.HEADERS, "If-None-Match": listing.headers["ETag"]},
+                status=304)
+        assert len(statements) == 1
+        statements.clear()
+        app.get("/v1/todos", headers={**self.HEADERS, "If-None-Match": '"1"'})
+        assert len(statements) == 2
+
     def test_a_connection_that_cannot_be_set_up_goes_back_to_the_pool(self, counted):
         import warnings
         from unittest import mock

@@ -134,22 +134,26 @@ class UserResource(EndpointsMixin):
         carry it), and bound to the request's log context once read.
         """
         if self._timestamp is None:
-            self._timestamp = self._collection_timestamp()
-            bind_request_context(collection_timestamp=self._timestamp)
-        return self._timestamp
+            self._remember_timestamp(self._collection_timestamp())
+        return self._timestamp  # type: ignore[return-value]  # remembered above
 
     @timestamp.setter
     def timestamp(self, value: int) -> None:
         self._timestamp = value
+
+    def _remember_timestamp(self, timestamp: int) -> None:
+        """Keep the collection timestamp read for this request, bound to its log context."""
+        self._timestamp = timestamp
+        bind_request_context(collection_timestamp=timestamp)
 
     def _held_timestamp(self) -> int:
         """The collection timestamp, the collection held until the request's
         transaction ends: no other request writes to it meanwhile, so that a
         check made on it holds when this request writes (Issue #16)."""
         if not self._collection_held:
-            self._timestamp = timestamp = self.model.timestamp(for_update=True)
+            timestamp = self.model.timestamp(for_update=True)
+            self._remember_timestamp(timestamp)
             self._collection_held = True
-            bind_request_context(collection_timestamp=timestamp)
             return timestamp
         return self.timestamp  # read (and held) above
 
@@ -161,10 +165,15 @@ class UserResource(EndpointsMixin):
         try:
             return self.model.timestamp()
         except BackendError:
-            if not asbool(setting_or_default(self.request.registry.settings, "readonly")):
+            if not self._readonly():
                 raise
             raise http_error(httpexceptions.HTTPServiceUnavailable(), errno=ERRORS.BACKEND,
                              message=_READONLY_TIMESTAMP_MESSAGE) from None
+
+    def _readonly(self) -> bool:
+        """Whether the service runs in read-only mode (``readonly`` setting)."""
+        readonly: bool = asbool(setting_or_default(self.request.registry.settings, "readonly"))
+        return readonly
 
     @property
     def collection(self) -> Model:

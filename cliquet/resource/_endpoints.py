@@ -8,16 +8,16 @@ through ``self.model`` only, and returns the body built by ``postprocess``.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from pyramid import httpexceptions
 
 from cliquet.errors import ERRORS, http_error, raise_invalid
 from cliquet.events import ACTIONS
 from cliquet.logs import bind_request_context
-from cliquet.resource import _pagination, _querystring
+from cliquet.resource import _pagination, _preconditions, _querystring
 from cliquet.storage import Filter
-from cliquet.storage.exceptions import RecordNotFoundError, UnicityError
+from cliquet.storage.exceptions import BackendError, RecordNotFoundError, UnicityError
 from cliquet.utils import COMPARISON, accepts_keyword, set_headers
 
 
@@ -27,14 +27,17 @@ class EndpointsMixin:
     """
 
     _page_count: _pagination.Count | None  # the count the Next-Page token carries
+    _readonly: Callable[[], bool]
 
     def collection_get(self) -> dict:
         """List the records: filters, sorting, pagination, ``_fields``, polling."""
         response = self.request.response
-        self._add_timestamp_header(response)
-        self._add_cache_header(response)
-        self._raise_304_if_not_modified()
-        self._raise_412_if_modified()
+        # Without a precondition to check first, the timestamp is read with
+        # the page (one round trip on PostgreSQL).
+        timestamp_first = self._timestamp is not None or \
+            _preconditions.is_conditional(self.request.headers)
+        if timestamp_first:
+            self._check_collection_preconditions(response)
 
         filters = self._extract_filters()
         limit = self._extract_limit()
@@ -43,15 +46,14 @@ class EndpointsMixin:
         include_deleted = _querystring.has_modified_filter(filters, self.model.modified_field)
         pagination_rules, offset = self._extract_pagination_rules_from_token(limit, sorting)
 
-        model = self.model
         scope = self._count_scope() if limit else None  # only pages need it
-        known_total = self._known_total(scope) if pagination_rules else None
-        skip_count = known_total is not None and accepts_keyword(model.get_records, "count")
-        records, total_records = model.get_records(
-            filters=filters, sorting=sorting, limit=limit, pagination_rules=pagination_rules,
-            include_deleted=include_deleted, **({"count": False} if skip_count else {}))
-        if total_records is None:
-            total_records = known_total
+        query = {"filters": filters, "sorting": sorting, "limit": limit,
+                 "pagination_rules": pagination_rules, "include_deleted": include_deleted}
+        if timestamp_first:
+            records, total_records = self._read_page(query, scope)
+        else:
+            records, total_records = self._read_page_and_timestamp(query, scope)
+            self._check_collection_preconditions(response)
 
         offset += len(records)
         headers = {}
@@ -65,6 +67,39 @@ class EndpointsMixin:
         set_headers(response, headers)
         bind_request_context(nb_records=len(records), limit=limit)
         return self.postprocess(records)
+
+    def _check_collection_preconditions(self, response: Any) -> None:
+        """Timestamp and cache headers; 304 or 412 as ``If-None-Match``/``If-Match`` say."""
+        self._add_timestamp_header(response)
+        self._add_cache_header(response)
+        self._raise_304_if_not_modified()
+        self._raise_412_if_modified()
+
+    def _read_page(self, query: dict, scope: str | None) -> tuple[list, int]:
+        """The page and its total, counted unless the ``_token`` carries it."""
+        model = self.model
+        known_total = self._known_total(scope) if query["pagination_rules"] else None
+        skip_count = known_total is not None and accepts_keyword(model.get_records, "count")
+        records, total = model.get_records(**query, **({"count": False} if skip_count else {}))
+        return records, known_total if total is None else total  # type: ignore[return-value]
+
+    def _read_page_and_timestamp(self, query: dict, scope: str | None) -> tuple[list, int]:
+        """:meth:`_read_page`, the collection timestamp read with the page."""
+        counted = self._token_count if query["pagination_rules"] else None
+        may_skip_count = counted is not None and scope is not None and counted.scope == scope
+        try:
+            records, total, timestamp = self.model.get_records_with_timestamp(
+                **query, count=not may_skip_count)
+        except BackendError:
+            if self._readonly():
+                self.timestamp  # noqa: B018 -- a timestamp that cannot be created says so
+            raise
+        self._remember_timestamp(timestamp)
+        if total is None:
+            total = self._known_total(scope)
+            if total is None:  # the collection changed since the token's count
+                records, total = self.model.get_records(**query)
+        return records, total
 
     def collection_post(self) -> dict:
         """Create a record (201), or return the existing one it collides with (200)."""

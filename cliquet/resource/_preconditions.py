@@ -18,7 +18,7 @@ from cliquet.resource._querystring import InvalidParameter
 from cliquet.utils import set_headers
 
 __all__ = [
-    "ANY", "etag", "last_modified", "not_modified", "parse_if_match",
+    "ANY", "etag", "is_conditional", "last_modified", "not_modified", "parse_if_match",
     "parse_if_none_match", "precondition_failed", "set_timestamp_headers",
     "modified_meanwhile_error", "not_modified_response",
 ]
@@ -62,6 +62,11 @@ def parse_if_none_match(value: str | None) -> int | str | None:
     if match is None:
         raise InvalidParameter("headers", None, _INVALID_IF_NONE_MATCH)
     return int(match.group(1))
+
+
+def is_conditional(headers) -> bool:
+    """Whether a request sent ``If-Match`` or ``If-None-Match``."""
+    return "If-Match" in headers or "If-None-Match" in headers
 
 
 def not_modified(if_none_match, current: int) -> bool:

@@ -9,7 +9,7 @@ import warnings
 from typing import Any, Callable
 
 from cliquet.utils import DeprecatedMeta  # noqa: F401  (a Cliquet 3.1 public name)
-from cliquet.utils import accepts_keyword
+from cliquet.utils import accepts_keyword, replaced
 
 
 class Model:
@@ -74,6 +74,38 @@ class Model:
             include_deleted=include_deleted, id_field=self.id_field,
             modified_field=self.modified_field, deleted_field=self.deleted_field,
             auth=self.auth, **extra)
+
+    def get_records_with_timestamp(
+            self, filters: Any = None, sorting: Any = None, pagination_rules: Any = None,
+            limit: int | None = None, include_deleted: bool = False,
+            parent_id: str | None = None,
+            count: bool = True) -> tuple[list, int | None, int]:
+        """:meth:`get_records` and :meth:`timestamp`, read together when the storage can
+        (its ``get_all_with_timestamp``: one round trip on PostgreSQL).
+
+        A model whose ``get_records`` or ``timestamp`` is replaced (overridden
+        or patched), or a storage without that method, gets them one after the other (the
+        timestamp first, so that it is never newer than the page).
+
+        :returns: ``(records, total, timestamp)``.
+        """
+        read_together = getattr(self.storage, "get_all_with_timestamp", None)
+        if read_together is None or replaced(self.get_records, Model.get_records) or \
+                replaced(self.timestamp, Model.timestamp):
+            timestamp = self.timestamp(parent_id=parent_id)
+            extra = {} if count or not accepts_keyword(self.get_records, "count") else \
+                {"count": False}
+            records, total = self.get_records(
+                filters=filters, sorting=sorting, pagination_rules=pagination_rules,
+                limit=limit, include_deleted=include_deleted, parent_id=parent_id, **extra)
+            return records, total, timestamp
+        result: tuple[list, int | None, int] = read_together(
+            collection_id=self.collection_id, parent_id=self._parent(parent_id),
+            filters=filters, sorting=sorting, pagination_rules=pagination_rules, limit=limit,
+            include_deleted=include_deleted, id_field=self.id_field,
+            modified_field=self.modified_field, deleted_field=self.deleted_field,
+            auth=self.auth, count=count)
+        return result
 
     def delete_records(self, filters: Any = None, parent_id: str | None = None) -> list:
         """Delete every live record matching ``filters``.

@@ -8,6 +8,7 @@ from pyramid.settings import asbool
 
 from cliquet.logs import logger  # a Cliquet 3.1 public name of this module
 from cliquet.storage import generators
+from cliquet.utils import accepts_keyword
 
 Filter = namedtuple("Filter", ["field", "value", "operator"])
 """A filter on a record field: ``operator`` is a :class:`cliquet.utils.COMPARISON`."""
@@ -189,6 +190,34 @@ class StorageBase:
         """
         raise NotImplementedError
 
+
+    def get_all_with_timestamp(
+            self, collection_id: str, parent_id: str, filters: Any = None, sorting: Any = None,
+            pagination_rules: Any = None, limit: int | None = None,
+            include_deleted: bool = False, id_field: str = DEFAULT_ID_FIELD,
+            modified_field: str = DEFAULT_MODIFIED_FIELD,
+            deleted_field: str = DEFAULT_DELETED_FIELD, auth: Any = None,
+            count: bool = True) -> tuple[list, int | None, int]:
+        """Return :meth:`get_all`'s page and total with :meth:`collection_timestamp`.
+
+        A backend may read them at once (PostgreSQL: one statement, hence
+        one round trip and one snapshot). New in 3.2; resources list a
+        collection with it when no precondition needs the timestamp first.
+
+        This default reads the timestamp, then calls :meth:`get_all` (with
+        ``count`` only if it takes it): a backend written for Cliquet 3.1
+        keeps working.
+
+        :returns: ``(records, total, timestamp)``.
+        """
+        timestamp = self.collection_timestamp(collection_id, parent_id, auth=auth)
+        extra = {} if count or not accepts_keyword(self.get_all, "count") else {"count": False}
+        records, total = self.get_all(
+            collection_id, parent_id, filters=filters, sorting=sorting,
+            pagination_rules=pagination_rules, limit=limit, include_deleted=include_deleted,
+            id_field=id_field, modified_field=modified_field, deleted_field=deleted_field,
+            auth=auth, **extra)
+        return records, total, timestamp
 
 def heartbeat(backend: StorageBase) -> Callable:
     """Return ``ping(request) -> bool``, the storage check of ``__heartbeat__``."""

@@ -252,6 +252,45 @@ class PaginationTest(BaseStorageTest):
             self.get_all(filters=filters, include_deleted=True)[0]
 
 
+    @pytest.mark.parametrize("query", [
+        {},
+        {"filters": [Filter("i", 2, GT)], "limit": 5},
+        {"sorting": [Sort("n", 1), Sort("last_modified", -1)], "limit": 5, "rules_after": 5},
+        {"filters": [Filter("i", 2, GT)], "limit": 5, "rules_after": 5, "count": False},
+        {"include_deleted": True, "limit": 30},
+        {"filters": [Filter("i", 1000, GT)]},  # an empty page
+    ])
+    def test_a_page_with_its_timestamp(self, query):
+        """``get_all_with_timestamp``: ``get_all``'s page and total, and the timestamp."""
+        if not hasattr(self.storage, "get_all_with_timestamp"):
+            pytest.skip("no get_all_with_timestamp (a backend written for Cliquet 3.1)")
+        self.create_page_records()
+        deleted = self.create_record({"i": 99})
+        self.storage.delete(object_id=deleted["id"], **self.kw)
+        query = dict(query)
+        sorting = query.setdefault("sorting", [Sort("last_modified", -1)])
+        after = query.pop("rules_after", None)
+        if after is not None:
+            first, _ = self.get_all(sorting=sorting, limit=after)
+            query["pagination_rules"] = pagination_rules(sorting, first[-1])
+        count = query.pop("count", True)
+        records, total, timestamp = self.storage.get_all_with_timestamp(
+            **self.kw, **query, **({} if count else {"count": False}))
+        expected, expected_total = self.get_all(**query)
+        assert records == expected
+        assert total == expected_total or (not count and total is None)
+        assert timestamp == self.storage.collection_timestamp(**self.kw)
+
+    def test_a_page_with_its_timestamp_in_a_collection_never_written(self):
+        if not hasattr(self.storage, "get_all_with_timestamp"):
+            pytest.skip("no get_all_with_timestamp (a backend written for Cliquet 3.1)")
+        records, total, timestamp = self.storage.get_all_with_timestamp(**self.kw)
+        assert (records, total) == ([], 0)
+        assert timestamp == self.storage.collection_timestamp(**self.kw) > 0  # kept
+        record = self.create_record()
+        assert self.storage.get_all_with_timestamp(**self.kw) == (
+            [record], 1, record["last_modified"])
+
 class UnicityTest(BaseStorageTest):
     def test_create_raises_on_a_duplicate_value(self):
         existing = self.create_record({"email": "a@b", "code": 1})

@@ -106,3 +106,31 @@ def test_shareable_deletes_remove_aces(shareable, registry):
     assert registry.permission.object_permissions(f"/articles/{first['id']}") == {}
     shareable.delete_records()
     assert registry.permission.object_permissions(f"/articles/{second['id']}") == {}
+
+
+def test_records_with_timestamp(model):
+    """The page and the timestamp, as ``get_records`` and ``timestamp`` give them."""
+    first = model.create_record({"title": "a"})
+    second = model.create_record({"title": "b"})
+    sorting = [Sort("last_modified", -1)]
+    assert model.get_records_with_timestamp(sorting=sorting) == (
+        [second, first], 2, second["last_modified"])
+    assert model.get_records_with_timestamp(
+        filters=[Filter("title", "a", COMPARISON.EQ)], sorting=sorting, limit=1,
+        count=False)[::2] == ([first], second["last_modified"])
+
+
+def test_records_with_timestamp_of_a_model_that_replaces_its_reads(model, registry):
+    """A model overriding ``get_records`` or ``timestamp`` (or patched) is read through them."""
+    calls = []
+
+    class Custom(Model):
+        def get_records(self, *args, **kwargs):
+            calls.append("get_records")
+            return [], 0
+
+    custom = Custom(registry.storage, collection_id="thing", parent_id="alice")
+    assert custom.get_records_with_timestamp() == ([], 0, custom.timestamp())
+    model.timestamp = lambda parent_id=None: calls.append("timestamp") or 7
+    assert model.get_records_with_timestamp()[2] == 7
+    assert calls == ["get_records", "timestamp"]

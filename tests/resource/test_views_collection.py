@@ -162,15 +162,16 @@ def next_page_token(response):
 
 @pytest.fixture
 def counts(app, monkeypatch):
-    """The ``count`` argument of each storage listing (the storage itself runs)."""
+    """The ``count`` argument of each storage listing (the storage itself runs):
+    a listing without precondition reads the page with the collection timestamp."""
     storage = app.app.registry.storage
-    get_all, calls = storage.get_all, []
+    get_all_with_timestamp, calls = storage.get_all_with_timestamp, []
 
-    def get_all_spy(*args, **kwargs):
+    def spy(*args, **kwargs):
         calls.append(kwargs.get("count", True))
-        return get_all(*args, **kwargs)
+        return get_all_with_timestamp(*args, **kwargs)
 
-    monkeypatch.setattr(storage, "get_all", get_all_spy)
+    monkeypatch.setattr(storage, "get_all_with_timestamp", spy)
     return calls
 
 

@@ -28,6 +28,7 @@ from cliquet.storage._recordset import copy_record
 from cliquet.storage.postgresql import _queries as queries
 from cliquet.storage.postgresql._migrator import Layout, Migrator
 from cliquet._postgresql import PostgreSQLClient, create_from_config
+from cliquet.utils import replaced
 from cliquet.utils import COMPARISON, json  # noqa: F401  (COMPARISON: a Cliquet 3.1 public name of this module)
 
 SCHEMA_VERSION = 3
@@ -197,7 +198,7 @@ class Storage(StorageBase):
                             modified_field=modified_field, auth=auth)
         params = {"collection_id": collection_id, "parent_id": parent_id,
                   "object_id": object_id, "lock": _lock_key(collection_id, parent_id, object_id)}
-        if type(self).get is not Storage.get:  # a subclass reads records its own way
+        if replaced(self.get, Storage.get):  # records read another way
             self._execute(queries.LOCK, params)
             return self.get(collection_id, parent_id, object_id, id_field=id_field,
                             modified_field=modified_field, auth=auth)
@@ -262,6 +263,43 @@ class Storage(StorageBase):
                 count=True) -> tuple[list, int | None]:
         """See :meth:`StorageBase.get_all`; without ``count``, no total (``None``):
         the page alone is read, which needs no scan of every matching record."""
+        records, total, _ = self._read_page(
+            collection_id, parent_id, filters, sorting, pagination_rules, limit,
+            include_deleted, id_field, modified_field, deleted_field, count)
+        return records, total
+
+    def get_all_with_timestamp(self, collection_id, parent_id, filters=None, sorting=None,
+                               pagination_rules=None, limit=None, include_deleted=False,
+                               id_field=DEFAULT_ID_FIELD, modified_field=DEFAULT_MODIFIED_FIELD,
+                               deleted_field=DEFAULT_DELETED_FIELD, auth=None,
+                               count=True) -> tuple[list, int | None, int]:
+        """See :meth:`StorageBase.get_all_with_timestamp`: the timestamp is read by
+        the page's statement (and created apart if the collection has none)."""
+        if replaced(self.get_all, Storage.get_all) or \
+                replaced(self.collection_timestamp, Storage.collection_timestamp):
+            return super().get_all_with_timestamp(  # read the way they were replaced
+                collection_id, parent_id, filters=filters, sorting=sorting,
+                pagination_rules=pagination_rules, limit=limit,
+                include_deleted=include_deleted, id_field=id_field,
+                modified_field=modified_field, deleted_field=deleted_field, auth=auth,
+                count=count)
+        records, total, timestamp = self._read_page(
+            collection_id, parent_id, filters, sorting, pagination_rules, limit,
+            include_deleted, id_field, modified_field, deleted_field, count,
+            with_timestamp=True)
+        if timestamp is None:  # never written: created, then the page read after it
+            timestamp = self.collection_timestamp(collection_id, parent_id)
+            records, total, _ = self._read_page(
+                collection_id, parent_id, filters, sorting, pagination_rules, limit,
+                include_deleted, id_field, modified_field, deleted_field, count)
+        return records, total, timestamp
+
+    def _read_page(self, collection_id, parent_id, filters, sorting, pagination_rules, limit,
+                   include_deleted, id_field, modified_field, deleted_field, count,
+                   with_timestamp=False) -> tuple[list, int | None, int | None]:
+        """The page, its total (``None`` without ``count``) and, ``with_timestamp``,
+        the collection timestamp read by the same statement (``None`` if the
+        collection has none yet)."""
         builder = queries.QueryBuilder(
             id_field, modified_field, collection_id=collection_id, parent_id=parent_id,
             deleted_field=deleted_field)
@@ -276,26 +314,33 @@ class Storage(StorageBase):
         sql = template.format(base=queries.BASE, filters=where, source=source,
                               rules=builder.rules(pagination_rules),
                               order=builder.order(sorting))
+        if with_timestamp:
+            sql = queries.PAGE_WITH_TIMESTAMP.format(page=sql)
         page_size = self._max_fetch_size
         if limit and limit > 0:
             page_size = min(limit, page_size)
         rows = self._execute(sql, dict(builder.params, limit=page_size), readonly=True)
+        timestamp = None
+        if with_timestamp:
+            timestamp = rows[0][4]
+            if rows[0][0] is None:  # an empty page
+                rows = []
         if not count:
             total = None
         elif rows:
             total = rows[0][3]
         elif pagination_rules:
-            count = queries.COUNT.format(base=queries.BASE, filters=where)
-            total = self._execute(count, builder.params, readonly=True)[0][0]
+            count_sql = queries.COUNT.format(base=queries.BASE, filters=where)
+            total = self._execute(count_sql, builder.params, readonly=True)[0][0]
         else:
             total = 0
         # One decoding for the page; the fields set on the decoded objects in
         # place, where ``{**data, id_field: ..., modified_field: ...}`` puts them.
         records = orjson.loads(f"[{','.join([row[2] for row in rows])}]")
-        for record, (object_id, last_modified, _, _) in zip(records, rows):
+        for record, (object_id, last_modified, *_) in zip(records, rows):
             record[id_field] = object_id
             record[modified_field] = last_modified
-        return records, total
+        return records, total, timestamp
 
 
 def _lock_key(collection_id: str, parent_id: str, object_id: str) -> int:

@@ -168,6 +168,17 @@ SELECT id, last_modified, data::text, NULL AS total
  LIMIT :limit
 """
 
+# A page and the collection timestamp, in one statement (one snapshot): one
+# row (NULL page columns) when the page is empty. ``OFFSET 0`` keeps the
+# timestamp a one-row subquery (read once, not once per record); joined ON
+# TRUE, the only plan is a nested loop over that row, which returns the page
+# in its order.
+PAGE_WITH_TIMESTAMP = """
+SELECT p.*, t.collection_timestamp
+  FROM (SELECT collection_timestamp(:parent_id, :collection_id) OFFSET 0) AS t
+  LEFT JOIN ({page}) AS p ON TRUE
+"""
+
 COUNT = "SELECT COUNT(*) FROM records WHERE {base}{filters}"
 
 _OPERATORS = {
