@@ -287,7 +287,9 @@ class Storage(StorageBase):
             collection_id, parent_id, filters, sorting, pagination_rules, limit,
             include_deleted, id_field, modified_field, deleted_field, count,
             with_timestamp=True)
-        if timestamp is None:  # never written: created, then the page read after it
+        if timestamp is None:
+            # Never written (or not on the first row, see PAGE_WITH_TIMESTAMP):
+            # the timestamp read (created) first, then the page, in that order.
             timestamp = self.collection_timestamp(collection_id, parent_id)
             records, total, _ = self._read_page(
                 collection_id, parent_id, filters, sorting, pagination_rules, limit,
@@ -322,7 +324,7 @@ class Storage(StorageBase):
         rows = self._execute(sql, dict(builder.params, limit=page_size), readonly=True)
         timestamp = None
         if with_timestamp:
-            timestamp = rows[0][4]
+            timestamp = rows[0][4]  # None if the page's first row does not carry it
             if rows[0][0] is None:  # an empty page
                 rows = []
         if not count:
@@ -337,9 +339,9 @@ class Storage(StorageBase):
         # One decoding for the page; the fields set on the decoded objects in
         # place, where ``{**data, id_field: ..., modified_field: ...}`` puts them.
         records = orjson.loads(f"[{','.join([row[2] for row in rows])}]")
-        for record, (object_id, last_modified, *_) in zip(records, rows):
-            record[id_field] = object_id
-            record[modified_field] = last_modified
+        for record, row in zip(records, rows):
+            record[id_field] = row[0]
+            record[modified_field] = row[1]
         return records, total, timestamp
 
 

@@ -172,9 +172,10 @@ SELECT id, last_modified, data::text, NULL AS total
 # row (NULL page columns) when the page is empty. ``OFFSET 0`` keeps the
 # timestamp a one-row subquery (read once, not once per record); joined ON
 # TRUE, the only plan is a nested loop over that row, which returns the page
-# in its order.
+# in its order. The first row alone carries the timestamp (the driver would
+# convert it on every row).
 PAGE_WITH_TIMESTAMP = """
-SELECT p.*, t.collection_timestamp
+SELECT p.*, CASE WHEN row_number() OVER () = 1 THEN t.collection_timestamp END
   FROM (SELECT collection_timestamp(:parent_id, :collection_id) OFFSET 0) AS t
   LEFT JOIN ({page}) AS p ON TRUE
 """
