@@ -26,6 +26,7 @@ from pyramid.httpexceptions import HTTPGone, HTTPTemporaryRedirect
 from pyramid.renderers import JSON as JSONRenderer
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.settings import asbool, aslist
+from webob.compat import parse_qsl_text
 
 from cliquet import errors, utils
 from cliquet._defaults import DEFAULT_SETTINGS, setting_or_default
@@ -42,8 +43,8 @@ from pyramid_multiauth import MultiAuthenticationPolicy, MultiAuthPolicySelected
 
 from cliquet import cache, permission, statsd, storage  # noqa: F401
 from cliquet.logs import (
-    bind_request_context, configure as configure_logging, iso_now, logger,
-    redact_querystring, reset_request_context,
+    bind_request_context, configure as configure_logging, defer_request_context, iso_time,
+    logger, redact_querystring, reset_request_context,
 )
 
 try:
@@ -113,24 +114,26 @@ def setup_logging(config: Any) -> None:
             return
         environ = request.environ
         request.received_at = time.perf_counter()
-        try:
-            path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-            if not _PLAIN_PATH.fullmatch(path):
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        if not _PLAIN_PATH.fullmatch(path):
+            try:
                 path = request.path  # percent-encoded
-            querystring = redact_querystring(request.GET) if environ.get("QUERY_STRING") else {}
-        except UnicodeDecodeError:  # answered 400 by the error views
-            path = utils.decode_header(environ.get("PATH_INFO", "").encode("latin-1"))
-            querystring = {}
-        reset_request_context(
+            except UnicodeDecodeError:  # answered 400 by the error views
+                path = utils.decode_header(environ.get("PATH_INFO", "").encode("latin-1"))
+        context = reset_request_context(
             agent=environ.get("HTTP_USER_AGENT"),
             path=path,
             method=request.method,
-            querystring=querystring,
             lang=environ.get("HTTP_ACCEPT_LANGUAGE"),
             uid=None,
             authn_type=None,
             errno=None,
         )
+        querystring = environ.get("QUERY_STRING")
+        if querystring:
+            context.defer(_logged_querystring, querystring)
+        else:
+            context["querystring"] = {}
 
     def on_new_response(event: Any) -> None:
         request = event.request
@@ -138,11 +141,24 @@ def setup_logging(config: Any) -> None:
             return
         started = getattr(request, "received_at", None)
         duration = int((time.perf_counter() - started) * 1000) if started else None
-        bind_request_context(time=iso_now(), code=event.response.status_code, t=duration)
+        bind_request_context(code=event.response.status_code, t=duration)
+        defer_request_context(_logged_time, time.time())
         logger.info("request.summary")  # returns at once when INFO is disabled
 
     config.add_subscriber(on_new_request, NewRequest)
     config.add_subscriber(on_new_response, NewResponse)
+
+
+def _logged_querystring(querystring: str) -> dict:
+    """The ``querystring`` field: parsed as ``request.GET``, credentials hidden."""
+    try:
+        return {"querystring": redact_querystring(dict(parse_qsl_text(querystring)))}
+    except UnicodeDecodeError:  # answered 400 by the error views
+        return {"querystring": {}}
+
+
+def _logged_time(seconds: float) -> dict:
+    return {"time": iso_time(seconds)}
 
 
 def setup_sentry(config: Any) -> None:

@@ -34,8 +34,51 @@ import structlog
 from cliquet import utils
 from cliquet.utils import json
 
+class RequestContext(dict):
+    """The log context of a request: its fields, some of them computed on first read.
+
+    A field that costs work to compute (the redacted querystring, the time of
+    the answer as text) is *deferred*: a function and the plain values it
+    needs are kept, and called only when a line is logged or the context is
+    read, so a request whose summary is not logged never computes them. A
+    field bound afterwards wins over a deferred one of the same name.
+    """
+
+    __slots__ = ("_deferred",)
+
+    def __init__(self, fields: dict) -> None:
+        super().__init__(fields)
+        self._deferred: list | None = None
+
+    def defer(self, compute: Callable[..., dict], *arguments: Any) -> None:
+        """Add the fields ``compute(*arguments)`` returns, when the context is first read."""
+        deferred = self._deferred
+        if deferred is None:
+            self._deferred = [(compute, arguments)]
+        else:
+            deferred.append((compute, arguments))
+
+    def resolved(self) -> RequestContext:
+        """The context with its deferred fields computed."""
+        deferred = self._deferred
+        if deferred:
+            self._deferred = None
+            for compute, arguments in deferred:
+                for key, value in compute(*arguments).items():
+                    self.setdefault(key, value)
+        return self
+
+
 # One dict per request (per thread or task): cheaper than a variable per key.
 _request_context: ContextVar[dict | None] = ContextVar("cliquet_log_context", default=None)
+
+
+def current_request_context() -> dict:
+    """The log context of the current request, deferred fields computed."""
+    context = _request_context.get()
+    if context is None:
+        return {}
+    return context.resolved() if isinstance(context, RequestContext) else context
 
 
 class _CurrentRequestContext:
@@ -45,7 +88,7 @@ class _CurrentRequestContext:
 
     @property
     def _dict(self) -> dict:
-        return _request_context.get() or {}
+        return current_request_context()
 
 
 class Logger:
@@ -94,14 +137,25 @@ def bind_request_context(**fields: Any) -> None:
     """Bind ``fields`` to the log context of the current request."""
     context = _request_context.get()
     if context is None:
-        _request_context.set(fields)
+        _request_context.set(RequestContext(fields))
     else:
         context.update(fields)
 
 
-def reset_request_context(**fields: Any) -> None:
-    """Start a fresh log context for a new request."""
-    _request_context.set(fields)
+def reset_request_context(**fields: Any) -> RequestContext:
+    """Start a fresh log context for a new request; return it (to defer fields)."""
+    context = RequestContext(fields)
+    _request_context.set(context)
+    return context
+
+
+def defer_request_context(compute: Callable[..., dict], *arguments: Any) -> None:
+    """Bind the fields ``compute(*arguments)`` returns once the context is read
+    (:meth:`RequestContext.defer`); ``arguments`` should be plain values, not the request."""
+    context = _request_context.get()
+    if not isinstance(context, RequestContext):
+        context = reset_request_context(**(context or {}))
+    context.defer(compute, *arguments)
 
 
 _IDENTITY_FIELDS = ("uid", "authn_type")
@@ -138,10 +192,8 @@ class _SubrequestContext:
 
 def merge_request_context(logger: Any, name: str, event_dict: Any) -> Any:
     """structlog processor: add the request context (event values win)."""
-    context = _request_context.get()
-    if context:
-        for key, value in context.items():
-            event_dict.setdefault(key, value)
+    for key, value in current_request_context().items():
+        event_dict.setdefault(key, value)
     return event_dict
 
 
@@ -285,6 +337,6 @@ def _heka_value(value: Any) -> Any:
     return value
 
 
-def iso_now() -> str:
-    """Current server time in ISO 8601."""
-    return datetime.now(timezone.utc).isoformat()
+def iso_time(seconds: float) -> str:
+    """``seconds`` since the epoch in ISO 8601 (UTC)."""
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat()

@@ -251,3 +251,37 @@ def test_modules_logging_while_serving_requests_share_cliquet_logger():
 
     assert cliquet.cache.logger is logger
     assert cliquet.permission.logger is logger
+
+
+def test_costly_fields_are_computed_only_when_the_context_is_read(caplog, monkeypatch):
+    import cliquet.initialization as initialization
+    from cliquet import logger
+
+    redacted = []
+    real_redact = initialization.redact_querystring
+    monkeypatch.setattr(initialization, "redact_querystring",
+                        lambda params: redacted.append(dict(params)) or real_redact(params))
+    app = make_app({"logging_renderer": "cliquet.logs.MozillaHekaRenderer"})
+    with caplog.at_level("WARNING", logger="cliquet"):
+        app.get("/v1/?secret_key=s3cr3t&a=1&a=2")
+    assert redacted == []  # no summary line: the querystring was not looked at
+    context = logger._context._dict
+    assert context["querystring"] == {"secret_key": "***", "a": "2"}
+    assert context["time"].endswith("+00:00") and context["code"] == 200
+    assert len(redacted) == 1
+    with caplog.at_level("INFO", logger="cliquet"):
+        app.get("/v1/?b=%C3%A9")
+    fields = json.loads(summary_lines(caplog)[-1])["Fields"]
+    assert json.loads(fields["querystring"]) == {"b": "é"} and fields["time"]
+
+
+def test_a_field_bound_after_a_deferred_one_wins():
+    from cliquet.logs import (bind_request_context, current_request_context,
+                              defer_request_context, reset_request_context)
+
+    reset_request_context(path="/v1/x")
+    defer_request_context(lambda path: {"path": path, "extra": 1}, "/deferred")
+    bind_request_context(path="/batch")
+    assert current_request_context() == {"path": "/batch", "extra": 1}
+    defer_request_context(lambda: {"extra": 2, "late": True})
+    assert current_request_context() == {"path": "/batch", "extra": 1, "late": True}
