@@ -34,6 +34,7 @@ import structlog
 from cliquet import utils
 from cliquet.utils import json
 
+
 class RequestContext(dict):
     """The log context of a request: its fields, some of them computed on first read.
 
@@ -41,7 +42,8 @@ class RequestContext(dict):
     the answer as text) is *deferred*: a function and the plain values it
     needs are kept, and called only when a line is logged or the context is
     read, so a request whose summary is not logged never computes them. A
-    field bound afterwards wins over a deferred one of the same name.
+    field bound explicitly, before or after, wins over a deferred one of the
+    same name.
     """
 
     __slots__ = ("_deferred",)
@@ -70,15 +72,14 @@ class RequestContext(dict):
 
 
 # One dict per request (per thread or task): cheaper than a variable per key.
-_request_context: ContextVar[dict | None] = ContextVar("cliquet_log_context", default=None)
+_request_context: ContextVar[RequestContext | None] = ContextVar("cliquet_log_context",
+                                                                 default=None)
 
 
 def current_request_context() -> dict:
     """The log context of the current request, deferred fields computed."""
     context = _request_context.get()
-    if context is None:
-        return {}
-    return context.resolved() if isinstance(context, RequestContext) else context
+    return context.resolved() if context is not None else {}
 
 
 class _CurrentRequestContext:
@@ -153,8 +154,8 @@ def defer_request_context(compute: Callable[..., dict], *arguments: Any) -> None
     """Bind the fields ``compute(*arguments)`` returns once the context is read
     (:meth:`RequestContext.defer`); ``arguments`` should be plain values, not the request."""
     context = _request_context.get()
-    if not isinstance(context, RequestContext):
-        context = reset_request_context(**(context or {}))
+    if context is None:
+        context = reset_request_context()
     context.defer(compute, *arguments)
 
 
@@ -174,7 +175,7 @@ class _SubrequestContext:
     __slots__ = ("_fields", "_parent", "_token")
 
     def __init__(self, fields: dict) -> None:
-        self._fields = fields
+        self._fields = RequestContext(fields)
 
     def __enter__(self) -> dict:
         self._parent = _request_context.get()
