@@ -285,3 +285,11 @@ def test_a_field_bound_after_a_deferred_one_wins():
     assert current_request_context() == {"path": "/batch", "extra": 1}
     defer_request_context(lambda: {"extra": 2, "late": True})
     assert current_request_context() == {"path": "/batch", "extra": 1, "late": True}
+
+
+def test_an_undecodable_querystring_is_logged_empty(caplog):
+    app = make_app({"logging_renderer": "cliquet.logs.MozillaHekaRenderer"})
+    with caplog.at_level("INFO", logger="cliquet"):
+        app.get("/v1/?name=%FF&b=1")  # the hello view reads no querystring
+    fields = json.loads(summary_lines(caplog)[-1])["Fields"]
+    assert (fields["code"], fields["path"], fields["querystring"]) == (200, "/v1/", "{}")
