@@ -153,7 +153,7 @@ def _logged_querystring(querystring: str) -> dict:
     """The ``querystring`` field: parsed as ``request.GET``, credentials hidden."""
     try:
         return {"querystring": redact_querystring(dict(parse_qsl_text(querystring)))}
-    except UnicodeError:  # not UTF-8: the request was answered 400 by the error views
+    except UnicodeError:  # not UTF-8 (a view that reads it answers 400): logged empty, as before
         return {"querystring": {}}
 
 

@@ -275,7 +275,7 @@ def test_costly_fields_are_computed_only_when_the_context_is_read(caplog, monkey
     assert json.loads(fields["querystring"]) == {"b": "é"} and fields["time"]
 
 
-def test_a_field_bound_after_a_deferred_one_wins():
+def test_fields_bound_before_or_after_a_deferred_one_win():
     from cliquet.logs import (bind_request_context, current_request_context,
                               defer_request_context, reset_request_context)
 
